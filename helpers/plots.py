@@ -1,0 +1,134 @@
+"""Small plotting functions, so that notebooks show pictures without matplotlib boilerplate."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _grid(n: int, ncols: int, size: float = 2.0):
+    import matplotlib.pyplot as plt
+
+    ncols = max(1, min(ncols, n))
+    nrows = int(np.ceil(n / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    return fig, axes.flat
+
+
+def _as_display(image) -> np.ndarray:
+    image = np.asarray(image, dtype="float32")
+    if image.max() > 1.0:
+        image = image / 255.0
+    return np.clip(image, 0.0, 1.0)
+
+
+def show_images(images, titles=None, ncols: int = 5, size: float = 2.2):
+    """Show images (float in [0, 255] or [0, 1]) in a grid with optional titles."""
+    import matplotlib.pyplot as plt
+
+    images = list(images)
+    fig, axes = _grid(len(images), ncols, size)
+    for i, (ax, image) in enumerate(zip(axes, images)):
+        ax.imshow(_as_display(image))
+        if titles is not None:
+            ax.set_title(str(titles[i]), fontsize=9)
+    fig.tight_layout()
+    plt.show()
+
+
+def show_filters(kernel, ncols: int = 8):
+    """Show first-layer convolution filters, a kernel of shape ``(h, w, 3, n)``, as small RGB patches."""
+    import matplotlib.pyplot as plt
+
+    kernel = np.asarray(kernel)
+    low, high = kernel.min(), kernel.max()
+    patches = [(kernel[..., i] - low) / (high - low + 1e-8) for i in range(kernel.shape[-1])]
+    fig, axes = _grid(len(patches), ncols, 1.0)
+    for i, (ax, patch) in enumerate(zip(axes, patches)):
+        ax.imshow(patch, interpolation="nearest")
+        ax.set_title(str(i), fontsize=7)
+    fig.suptitle(f"{len(patches)} learned {kernel.shape[0]}x{kernel.shape[1]} filters of the first layer")
+    fig.tight_layout()
+    plt.show()
+
+
+def show_feature_maps(maps: dict, n: int = 8):
+    """One row per layer: the first ``n`` channels of its feature map for one image (``{name: (h, w, c)}``)."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(len(maps), n, figsize=(1.5 * n, 1.7 * len(maps)), squeeze=False)
+    for row, (name, fmap) in zip(axes, maps.items()):
+        fmap = np.asarray(fmap)
+        for j, ax in enumerate(row):
+            ax.axis("off")
+            if j < fmap.shape[-1]:
+                ax.imshow(fmap[..., j], cmap="viridis")
+        row[0].set_title(f"{name}  {fmap.shape[0]}x{fmap.shape[1]}x{fmap.shape[2]}", fontsize=9, loc="left")
+    fig.tight_layout()
+    plt.show()
+
+
+def show_neighbours(images, query_indices, neighbour_indices, similarities, labels, class_names):
+    """For each query photo, its nearest neighbours with their cosine similarity; a green title = same class."""
+    import matplotlib.pyplot as plt
+
+    k = neighbour_indices.shape[1]
+    fig, axes = plt.subplots(len(query_indices), k + 1, figsize=(1.9 * (k + 1), 2.1 * len(query_indices)),
+                             squeeze=False)
+    for row, q, neighbours, sims in zip(axes, query_indices, neighbour_indices, similarities):
+        row[0].imshow(_as_display(images[q]))
+        row[0].set_title(f"query: {class_names[labels[q]]}", fontsize=9, fontweight="bold")
+        for ax, j, s in zip(row[1:], neighbours, sims):
+            ax.imshow(_as_display(images[j]))
+            same = labels[j] == labels[q]
+            ax.set_title(f"{class_names[labels[j]]} {s:.2f}", fontsize=8, color="green" if same else "red")
+        for ax in row:
+            ax.axis("off")
+    fig.tight_layout()
+    plt.show()
+
+
+def bar_chart(values: dict, title: str, xlabel: str, log: bool = False):
+    """A horizontal bar chart of ``{label: value}`` with the values written on the bars."""
+    import matplotlib.pyplot as plt
+
+    labels, numbers = list(values), list(values.values())
+    fig, ax = plt.subplots(figsize=(7, 0.5 * len(labels) + 1))
+    bars = ax.barh(labels, numbers, color="tab:blue")
+    ax.bar_label(bars, labels=[f"{v:,.0f}" if v >= 100 else f"{v:.3g}" for v in numbers], padding=3, fontsize=8)
+    if log:
+        ax.set_xscale("log")
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.invert_yaxis()
+    fig.tight_layout()
+    plt.show()
+
+
+def plot_history(histories, metric: str = "accuracy", fine_tune_at: int | None = None, title: str = ""):
+    """Training curves of one or more ``History`` objects run one after the other.
+
+    ``fine_tune_at`` (an epoch number) draws a vertical line where fine-tuning started.
+    """
+    import matplotlib.pyplot as plt
+
+    if not isinstance(histories, (list, tuple)):
+        histories = [histories]
+    logs: dict[str, list] = {}
+    for history in histories:
+        for key, values in history.history.items():
+            logs.setdefault(key, []).extend(values)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.5))
+    for ax, name in zip(axes, [metric, "loss"]):
+        for key in (name, f"val_{name}"):
+            if key in logs:
+                epochs = np.arange(1, len(logs[key]) + 1)
+                ax.plot(epochs, logs[key], marker="o", label=key)
+        if fine_tune_at is not None:
+            ax.axvline(fine_tune_at + 0.5, color="gray", linestyle="--", label="fine-tuning starts")
+        ax.set_xlabel("epoch")
+        ax.set_title(f"{title} {name}".strip())
+        ax.legend()
+    fig.tight_layout()
+    plt.show()
