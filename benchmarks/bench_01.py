@@ -1,0 +1,52 @@
+"""Notebook run times and memory; pretrained vs random features on the flowers subset."""
+
+from __future__ import annotations
+
+import numpy as np
+from common import ROOT, run_notebook
+
+
+def notebooks_time_and_memory():
+    """Wall time and peak kernel memory of every solution notebook, in the current mode."""
+    rows = []
+    for path in sorted((ROOT / "solutions").glob("*/*.ipynb")):
+        wall, peak = run_notebook(path)
+        rows.append([path.parent.name, f"{wall:.0f}", f"{peak:.0f}"])
+    return "Notebooks (solutions, executed in a fresh kernel)", ["notebook", "wall s", "peak MB"], rows
+
+
+def pooled_features(weights, image_size):
+    """Pooled base features and labels of the whole flowers subset."""
+    import helpers
+    from helpers import data, models
+
+    cfg = helpers.settings()
+    folder = data.list_images(cfg.flowers_dir)
+    images = np.concatenate([x.numpy() for x, _ in data.make_dataset(folder.paths, folder.labels, image_size)])
+    base = models.load_base(image_size, weights=weights)
+    maps = base.predict(models.base_module().preprocess_input(images), batch_size=64, verbose=0)
+    return maps.mean(axis=(1, 2)), folder.labels
+
+
+def flowers_linear_probe():
+    """5-fold cross-validated logistic regression on pretrained vs random pooled features."""
+    import helpers
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import cross_val_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    helpers.set_seeds()
+    cfg = helpers.settings()
+    rows = []
+    for size in sorted({cfg.image_size, 224}):
+        for weights in ("imagenet", None):
+            x, y = pooled_features(weights, size)
+            probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
+            scores = cross_val_score(probe, x, y, cv=5)
+            rows.append([cfg.base_name, size, weights or "random", len(y), f"{scores.mean():.2f} ± {scores.std():.2f}"])
+    return (f"Flowers ({cfg.mode} mode): linear head on pooled features, 5-fold CV accuracy (chance 0.20)",
+            ["base", "image size", "weights", "images", "accuracy"], rows)
+
+
+SECTIONS = [flowers_linear_probe, notebooks_time_and_memory]
