@@ -30,11 +30,12 @@ def pooled_features(weights, image_size):
 
 def flowers_linear_probe():
     """5-fold cross-validated logistic regression on pretrained vs random pooled features."""
-    import helpers
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import cross_val_score
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
+
+    import helpers
 
     helpers.set_seeds()
     cfg = helpers.settings()

@@ -188,7 +188,8 @@ def fetch_all(root: Path | None = None, weights: bool = True) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--mirror", type=Path, help="copy from this folder (laid out like shared/assets) instead of downloading")
+    parser.add_argument("--mirror", type=Path,
+                        help="copy from this folder (laid out like shared/assets) instead of downloading")
     parser.add_argument("--no-weights", action="store_true", help="skip the Keras weight downloads")
     args = parser.parse_args(argv)
     try:

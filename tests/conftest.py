@@ -21,7 +21,8 @@ def small_assets():
     from helpers.models import SMALL_NO_TOP
 
     cfg = settings()
-    missing = [p for p in (cfg.flowers_dir, cfg.cats_dogs_dir, keras_home() / "models" / SMALL_NO_TOP) if not p.exists()]
+    needed = (cfg.flowers_dir, cfg.cats_dogs_dir, keras_home() / "models" / SMALL_NO_TOP)
+    missing = [p for p in needed if not p.exists()]
     if missing:
         pytest.fail(f"Missing {', '.join(map(str, missing))}: run "
                     "`python data_scripts/fetch_data.py --mirror ../shared/assets` first.")

@@ -2,7 +2,6 @@
 
 import nbformat
 import pytest
-
 from grading import ASSIGNMENTS, ROOT, autograde, generate, make_course, notebook_name, with_answers
 from wrong_answers import WRONG
 
