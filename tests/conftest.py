@@ -1,15 +1,8 @@
-"""Test-suite setup: small mode everywhere (this process, nbval's kernels, nbgrader's kernels)."""
+"""Fixtures of the test suite (the environment is set in the root conftest.py)."""
 
-import os
-import sys
 from pathlib import Path
 
-os.environ["COURSE_MODE"] = "small"
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-# Kernels and nbgrader's helper programs (alembic) must come from this environment.
-os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
-
-import pytest  # noqa: E402
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
