@@ -279,3 +279,47 @@ def test_full_mode_without_network_says_what_to_download(monkeypatch, tmp_path):
 def test_imagenet_class_names(small_assets):
     names = models.imagenet_class_names()
     assert len(names) == 1000 and names[985] == "daisy"
+
+
+def test_fetch_all_downloads_extracts_and_builds_subsets(tmp_path, monkeypatch):
+    """The download path end to end, with the network replaced by local archives laid out like the real ones."""
+    import tarfile
+    import zipfile
+
+    src = tmp_path / "src"
+    for cls in ("daisy", "tulips"):
+        for i in range(45):
+            _save(src / "flower_photos" / cls / f"{cls}{i:02d}.jpg", "RGB", size=(8, 8))
+    (src / "flower_photos" / "LICENSE.txt").write_text("credits")
+    for split, n in (("train", 50), ("validation", 5)):
+        for cls in ("cats", "dogs"):
+            for i in range(n):
+                _save(src / "cats_and_dogs_filtered" / split / cls / f"{cls[:-1]}.{i}.jpg", "RGB", size=(8, 8))
+    archives = {"flower_photos.tgz": tmp_path / "flowers.tgz", "cats_and_dogs_filtered.zip": tmp_path / "cd.zip"}
+    with tarfile.open(archives["flower_photos.tgz"], "w:gz") as tar:
+        tar.add(src / "flower_photos", arcname="flower_photos")
+    with zipfile.ZipFile(archives["cats_and_dogs_filtered.zip"], "w") as zipped:
+        for path in (src / "cats_and_dogs_filtered").rglob("*.jpg"):
+            zipped.write(path, path.relative_to(src))
+    requested = []
+
+    class Response(io.BytesIO):
+        headers = {}
+
+    def fake_urlopen(url, timeout=None):
+        requested.append(url)
+        return Response(archives[url.rsplit("/", 1)[1]].read_bytes())
+
+    monkeypatch.setattr(fetch.urllib.request, "urlopen", fake_urlopen)
+    root = tmp_path / "data"
+    fetch.fetch_all(root, weights=False)
+    assert requested == [fetch.FLOWERS_URL, fetch.CATS_DOGS_URL]
+    assert len(list((root / "flower_photos" / "daisy").glob("*.jpg"))) == 45
+    assert len(list((root / "cats_and_dogs_filtered" / "validation" / "dogs").glob("*.jpg"))) == 5
+    for cls in ("daisy", "tulips"):
+        assert len(list((root / "flower_photos_small" / cls).glob("*.jpg"))) == fetch.SMALL_PER_CLASS
+    assert (root / "flower_photos_small" / "LICENSE.txt").read_text() == "credits"
+    for cls in ("cats", "dogs"):
+        assert len(list((root / "cats_and_dogs_small" / cls).glob("*.jpg"))) == fetch.SMALL_PER_CLASS
+    fetch.fetch_all(root, weights=False)  # idempotent: nothing downloaded again
+    assert len(requested) == 2
