@@ -84,6 +84,8 @@ def list_images(directory: str | Path, max_per_class: int | None = None) -> Imag
     for label, class_dir in enumerate(class_dirs):
         usable = []
         for path in sorted(p for p in class_dir.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES):
+            if max_per_class is not None and len(usable) >= max_per_class:
+                break  # enough: don't open the rest
             verdict = check_image(path)
             if verdict == "skip":
                 skipped.append(str(path))
@@ -91,8 +93,6 @@ def list_images(directory: str | Path, max_per_class: int | None = None) -> Imag
             if verdict == "convert":
                 converted.append(str(path))
             usable.append(str(path))
-        if max_per_class is not None:
-            usable = usable[:max_per_class]
         if not usable:
             empty.append(class_dir.name)
         paths += usable
