@@ -323,3 +323,11 @@ def test_fetch_all_downloads_extracts_and_builds_subsets(tmp_path, monkeypatch):
         assert len(list((root / "cats_and_dogs_small" / cls).glob("*.jpg"))) == fetch.SMALL_PER_CLASS
     fetch.fetch_all(root, weights=False)  # idempotent: nothing downloaded again
     assert len(requested) == 2
+
+
+def test_max_per_class_keeps_the_first_usable_files(messy_folder):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", data.BadImageWarning)
+        folder = data.list_images(messy_folder, max_per_class=2)
+    assert folder.labels.tolist() == [0, 0, 1, 1]
+    assert [Path(p).name for p in folder.paths] == ["alpha.png", "gray.jpg", "cmyk.jpg", "ok0.jpg"]
