@@ -1,0 +1,58 @@
+"""Notebook 05 (flowers): the accuracies its solution prints, measured by running it.
+
+The notebook itself is the code measured (no second copy of it here): it is executed in a fresh kernel
+with one extra cell that prints its results as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from common import ROOT
+
+NOTEBOOK = ROOT / "solutions" / "05-flowers-example" / "05-flowers-example.ipynb"
+REPORT = """import json
+print("RESULTS " + json.dumps({
+    "mode": cfg.mode, "base": cfg.base_name, "held_out": int(len(val_idx)), "test": int(len(test_idx)),
+    "approaches": {name: r["accuracy"] for name, r in comparison.items()},
+    "tulip_recall": {name: float(r["recall"][new_class]) for name, r in comparison.items()},
+    "fine_tuned_val": float(fine_history.history["val_accuracy"][-1]),
+    "test_accuracy": test_result["accuracy"],
+}))"""
+
+
+def run_flowers_notebook() -> tuple[dict, float]:
+    """Execute the solution notebook plus a reporting cell; return its results and the wall time."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(REPORT))
+    start = time.perf_counter()
+    NotebookClient(nb, timeout=900, kernel_name="python3",
+                   resources={"metadata": {"path": str(NOTEBOOK.parent)}}).execute()
+    wall = time.perf_counter() - start
+    text = "".join(o.get("text", "") for o in nb.cells[-1].outputs if o.output_type == "stream")
+    return json.loads(text.split("RESULTS ", 1)[1]), wall
+
+
+def flowers_accuracies():
+    """Held-out accuracy of the three few-photo approaches; test accuracy of the fine-tuned pipeline."""
+    results, wall = run_flowers_notebook()
+    rows = [[name, "validation part", results["held_out"], f"{acc:.3f}", f"{results['tulip_recall'][name]:.2f}"]
+            for name, acc in results["approaches"].items()]
+    rows.append(["full pipeline, fine-tuned", "validation part", results["held_out"],
+                 f"{results['fine_tuned_val']:.3f}", "-"])
+    rows.append(["full pipeline, fine-tuned", "test part (once)", results["test"],
+                 f"{results['test_accuracy']:.3f}", "-"])
+    return (f"Notebook 05 ({results['mode']} mode, {results['base']}): accuracies it prints "
+            f"(chance 0.20; notebook ran in {wall:.0f} s)",
+            ["model", "evaluated on", "photos", "accuracy", "tulip recall"], rows)
+
+
+SECTIONS = [flowers_accuracies]
