@@ -23,8 +23,8 @@ locked cells it deleted are put back from the release, and it is written to ``su
 (locked cells, hidden tests included, are restored from the gradebook), in a fresh ``HOME`` and
 ``TMPDIR``. Scores are read from the gradebook into ``grades.csv`` (one row per student and
 assignment); ``nbgrader generate_feedback`` writes HTML feedback. ``--out`` receives ``grades.csv``,
-``feedback/``, ``autograded/`` and ``grading.log``. ``solutions/``, ``notebooks/`` and the students'
-files are never modified.
+``scores.json`` (points per graded cell), ``feedback/``, ``autograded/`` and ``grading.log``.
+``solutions/``, ``notebooks/`` and the students' files are never modified.
 
 This does NOT sandbox student code: it runs with your rights (see the README's instructor section).
 """
@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import os
 import re
 import shutil
@@ -363,6 +364,11 @@ def grade(submissions_dir: Path, out: Path, assignment: str | None = None, timeo
                          "max_score": maximum.get(assignment) or "", "status": "missing",
                          "message": f"no notebook for {assignment}", "file": ""})
     rows.sort(key=lambda r: (r["student"], r["assignment"]))
+    details: dict[str, dict] = {}
+    for sub in subs:
+        if sub.status == "graded":
+            details.setdefault(sub.student, {})[sub.assignment] = sub.score
+    (out / "scores.json").write_text(json.dumps(details, indent=1, sort_keys=True))
     with open(out / "grades.csv", "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS)
         writer.writeheader()
