@@ -46,6 +46,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 CSV_COLUMNS = ["student", "assignment", "score", "max_score", "status", "message", "file"]
 FLAT_SEPARATOR = " - "
+FEEDBACK_CONFIG = """
+# Added by helpers.grade to its grading copy: feedback shows no hidden tests (nbgrader's default does).
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import ClearHiddenTests, GetGrades
+
+c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
+"""
 
 
 @dataclass
@@ -54,6 +61,7 @@ class Submission:
 
     student: str
     path: Path
+    name: str = ""  # the file's name without the "<student> - " prefix of the flat layout
     assignment: str | None = None
     notebook: object | None = None  # nbformat.NotebookNode once read
     status: str = "pending"  # pending, graded, invalid, empty, unidentified, duplicate, failed
@@ -154,7 +162,7 @@ def student_id(name: str) -> str:
 
 def clean_name(file_name: str) -> str:
     """The notebook name without Colab's ``Copy of`` prefixes, a `` (1)`` suffix and the extension."""
-    stem = Path(file_name).stem if file_name.lower().endswith(".ipynb") else file_name
+    stem = re.sub(r"\.[A-Za-z0-9]{1,5}$", "", file_name)
     while True:
         shorter = re.sub(r"^\s*copy of\s+", "", stem, flags=re.IGNORECASE)
         shorter = re.sub(r"\s*\(\d+\)\s*$", "", shorter)
@@ -173,12 +181,12 @@ def collect(submissions_dir: Path) -> list[Submission]:
             for inner in sorted(p for p in path.rglob("*") if p.is_file()):
                 parts = inner.relative_to(path).parts
                 if not any(part.startswith(".") or part == "__MACOSX" for part in parts):
-                    found.append(Submission(student_id(path.name), inner))
+                    found.append(Submission(student_id(path.name), inner, inner.name))
         elif FLAT_SEPARATOR in path.name:
-            student, _ = path.name.split(FLAT_SEPARATOR, 1)
-            found.append(Submission(student_id(student), path))
+            student, name = path.name.split(FLAT_SEPARATOR, 1)
+            found.append(Submission(student_id(student), path, name))
         else:
-            sub = Submission(student_id(Path(path.name).stem), path, status="unidentified")
+            sub = Submission(student_id(Path(path.name).stem), path, path.name, status="unidentified")
             sub.notes.append(f"{path.name}: cannot tell whose file this is: put it in a folder named after the "
                              f"student or name it '<student>{FLAT_SEPARATOR}{path.name}'")
             found.append(sub)
@@ -195,7 +203,7 @@ def read_submission(sub: Submission, known: dict[str, str], releases: dict) -> N
     """Read the file, find its assignment, or say what is wrong with it (sets ``sub.status``)."""
     import nbformat
 
-    name = sub.path.name
+    name = sub.name or sub.path.name
     by_name = {Path(notebook).stem: a for a, notebook in known.items()}
     sub.assignment = by_name.get(clean_name(name)) or (clean_name(name) if clean_name(name) in known else None)
     if not name.lower().endswith(".ipynb"):
@@ -308,6 +316,8 @@ def grade(submissions_dir: Path, out: Path, assignment: str | None = None, timeo
     with tempfile.TemporaryDirectory(prefix="course-grading-") as scratch:
         scratch = Path(scratch)
         base = make_course(scratch, root)
+        with open(base / "nbgrader_config.py", "a") as config:  # feedback goes to students: no hidden tests
+            config.write(FEEDBACK_CONFIG)
         env = grading_env(base, scratch / "home" / "_base")
         releases = {}
         for a in wanted:
@@ -357,9 +367,9 @@ def grade(submissions_dir: Path, out: Path, assignment: str | None = None, timeo
         rows.append({"student": sub.student, "assignment": sub.assignment or "", "score": score,
                      "max_score": maximum.get(sub.assignment) or "" if sub.assignment else "",
                      "status": sub.status, "message": "; ".join(sub.notes), "file": str(sub.path)})
-    if assignment:
+    if assignment:  # a row for every student who sent something, even if not this assignment
         have = {r["student"] for r in rows if r["assignment"] == assignment}
-        for student in sorted({s.student for s in subs} - have):
+        for student in sorted({s.student for s in subs if s.status != "unidentified" or s.assignment} - have):
             rows.append({"student": student, "assignment": assignment, "score": 0.0,
                          "max_score": maximum.get(assignment) or "", "status": "missing",
                          "message": f"no notebook for {assignment}", "file": ""})

@@ -142,6 +142,7 @@ def test_grade_command_on_crafted_submissions(tmp_path, small_assets):
 
     with open(out / "grades.csv", newline="") as handle:
         rows = {row["student"]: row for row in csv.DictReader(handle)}
+    assert len(rows) == len(list(csv.DictReader(open(out / "grades.csv")))), "one row per student"
     assert set(rows) == {"loopy", "editor", "colab", "renamer", "vandal", "notjson", "pdf", "emma", "stray"}, rows
     assert all(row["assignment"] in (ASSIGNMENT, "") for row in rows.values())
     details = json.loads((out / "scores.json").read_text())
@@ -163,7 +164,9 @@ def test_grade_command_on_crafted_submissions(tmp_path, small_assets):
     editor_cells = cell_points("editor")
     assert editor_cells["top-k-tests"] == 0 and editor_cells["split-model-tests"] == 0, editor_cells
     autograded = (out / "autograded" / "editor" / ASSIGNMENT / NAME).read_text()
-    assert "BEGIN HIDDEN TESTS" not in autograded and "assert top_k(probs, names, k=1)" in autograded
+    assert "assert top_k(probs, names, k=1)" in autograded  # the hidden tests ran
+    feedback = (out / "feedback" / "editor" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
+    assert "BEGIN HIDDEN TESTS" not in feedback, "the feedback for students shows the hidden tests"
     # Saved by Colab (nbformat 4.0, no ids) and a deleted test whose answer is right: full marks.
     assert score("colab") == full, rows["colab"]
     assert "count-parameters-tests" in rows["colab"]["message"]
@@ -171,6 +174,7 @@ def test_grade_command_on_crafted_submissions(tmp_path, small_assets):
     # A renamed file is recognised by its cells; an answer that raises at import loses only its test.
     assert score("renamer") == full - points()["top-k-tests"], rows["renamer"]
     assert "renamed" in rows["renamer"]["message"]
+    assert not any("renamed" in rows[s]["message"] for s in ("loopy", "colab", "editor", "vandal"))
     # Megabytes of output, files written and deleted around, hidden tests not found: only the concept lost.
     assert score("vandal") == full - points()["concept-tests"], rows["vandal"]
     assert (out / "feedback" / "vandal" / ASSIGNMENT / f"{ASSIGNMENT}.html").exists()
@@ -180,7 +184,7 @@ def test_grade_command_on_crafted_submissions(tmp_path, small_assets):
     assert rows["emma"]["status"] == "empty" and "empty notebook" in rows["emma"]["message"]
     assert rows["stray"]["status"] == "unidentified" and "whose file" in rows["stray"]["message"]
     for student in ("notjson", "pdf", "emma"):
-        assert float(rows[student]["score"]) == 0
+        assert float(rows[student]["score"]) == 0 and rows[student]["assignment"] == ASSIGNMENT
     # Nothing outside the grading copy changed.
     assert tree_digest(ROOT) == before_course, "grading changed files of the course folder"
     assert tree_digest(subs) == before_subs, "grading changed a student's file"
@@ -194,6 +198,7 @@ def test_grade_command_on_crafted_submissions(tmp_path, small_assets):
 @pytest.mark.parametrize("name, expected", [
     (f"Copy of {NAME}", ASSIGNMENT), (f"Copy of Copy of {ASSIGNMENT} (2).ipynb", ASSIGNMENT),
     (NAME, ASSIGNMENT), ("copy of  01-pretrained-models(1).ipynb", ASSIGNMENT), ("homework.ipynb", "homework"),
+    (f"Copy of {ASSIGNMENT}.pdf", ASSIGNMENT),
 ])
 def test_clean_name(name, expected):
     assert grade.clean_name(name) == expected
@@ -205,8 +210,8 @@ def test_collect_layouts(tmp_path):
     (tmp_path / f"bob - Copy of {NAME}").write_text("{}")
     (tmp_path / NAME).write_text("{}")
     (tmp_path / ".DS_Store").write_text("")
-    found = {(s.student, s.path.name, s.status) for s in grade.collect(tmp_path)}
-    assert found == {("Alice_Smith", f"Copy of {NAME}", "pending"), ("bob", f"bob - Copy of {NAME}", "pending"),
+    found = {(s.student, s.name, s.status) for s in grade.collect(tmp_path)}
+    assert found == {("Alice_Smith", f"Copy of {NAME}", "pending"), ("bob", f"Copy of {NAME}", "pending"),
                      ("01-pretrained-models", NAME, "unidentified")}
 
 
