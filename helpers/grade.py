@@ -43,6 +43,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from nbconvert.preprocessors import Preprocessor
+
 ROOT = Path(__file__).resolve().parents[1]
 CSV_COLUMNS = ["student", "assignment", "score", "max_score", "status", "message", "file"]
 FLAT_SEPARATOR = " - "
@@ -51,7 +53,9 @@ FEEDBACK_CONFIG = """
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import ClearHiddenTests, GetGrades
 
-c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
+from helpers.grade import ShortTracebacks
+
+c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, ShortTracebacks, CSSHTMLHeaderPreprocessor]
 """
 
 
@@ -67,6 +71,21 @@ class Submission:
     status: str = "pending"  # pending, graded, invalid, empty, unidentified, duplicate, failed
     notes: list[str] = field(default_factory=list)
     score: dict | None = None  # read_scores' entry once graded
+
+
+class ShortTracebacks(Preprocessor):
+    """Feedback preprocessor: errors of locked test cells show only ``Error: message``.
+
+    Their tracebacks quote the source around the failing line, hidden tests included.
+    """
+
+    def preprocess_cell(self, cell, resources, index):
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if cell.cell_type == "code" and (meta.get("grade") or meta.get("locked")):
+            for output in cell.get("outputs", []):
+                if output.get("output_type") == "error":
+                    output["traceback"] = [f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"]
+        return cell, resources
 
 
 # --- the course ------------------------------------------------------------------------------------------

@@ -167,6 +167,7 @@ def test_grade_command_on_crafted_submissions(tmp_path, small_assets):
     assert "assert top_k(probs, names, k=1)" in autograded  # the hidden tests ran
     feedback = (out / "feedback" / "editor" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
     assert "BEGIN HIDDEN TESTS" not in feedback, "the feedback for students shows the hidden tests"
+    assert "k=1" not in feedback and "AssertionError" in feedback
     # Saved by Colab (nbformat 4.0, no ids) and a deleted test whose answer is right: full marks.
     assert score("colab") == full, rows["colab"]
     assert "count-parameters-tests" in rows["colab"]["message"]
@@ -232,6 +233,17 @@ def test_normalise_colab_notebook():
     assert fixed.nbformat_minor >= 5
     ids = [c.id for c in fixed.cells]
     assert len(set(ids)) == len(ids) and "top-k-tests" in ids
+
+
+def test_short_tracebacks_in_feedback_of_test_cells():
+    test = nbformat.v4.new_code_cell("assert secret == 1", metadata={"nbgrader": {"grade": True, "locked": True}})
+    answer = nbformat.v4.new_code_cell("x = 1/0")
+    for cell in (test, answer):
+        cell.outputs = [nbformat.v4.new_output("error", ename="E", evalue="v", traceback=["line with secret", "E: v"])]
+    nb = nbformat.v4.new_notebook(cells=[test, answer])
+    nb, _ = grade.ShortTracebacks().preprocess(nb, {})
+    assert nb.cells[0].outputs[0].traceback == ["E: v"]
+    assert nb.cells[1].outputs[0].traceback == ["line with secret", "E: v"]
 
 
 def test_release_has_no_hidden_tests_or_solutions():
