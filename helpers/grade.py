@@ -79,6 +79,8 @@ class ShortTracebacks(Preprocessor):
     Their tracebacks quote the source around the failing line, hidden tests included.
     """
 
+    enabled = True  # nbconvert's preprocessors are off unless enabled
+
     def preprocess_cell(self, cell, resources, index):
         meta = cell.get("metadata", {}).get("nbgrader", {})
         if cell.cell_type == "code" and (meta.get("grade") or meta.get("locked")):

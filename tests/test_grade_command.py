@@ -241,7 +241,7 @@ def test_short_tracebacks_in_feedback_of_test_cells():
     for cell in (test, answer):
         cell.outputs = [nbformat.v4.new_output("error", ename="E", evalue="v", traceback=["line with secret", "E: v"])]
     nb = nbformat.v4.new_notebook(cells=[test, answer])
-    nb, _ = grade.ShortTracebacks().preprocess(nb, {})
+    nb, _ = grade.ShortTracebacks()(nb, {})  # as nbconvert calls it
     assert nb.cells[0].outputs[0].traceback == ["E: v"]
     assert nb.cells[1].outputs[0].traceback == ["line with secret", "E: v"]
 
