@@ -87,6 +87,10 @@ def lab(tmp_path_factory):
                PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""))
     for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR", "MPLCONFIGDIR"):
         env.pop(name, None)
+    # Render every cell (JupyterLab 4 only renders the visible ones by default), so all outputs are in the page.
+    settings = home / ".jupyter" / "lab" / "user-settings" / "@jupyterlab" / "notebook-extension"
+    settings.mkdir(parents=True)
+    (settings / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
     log = open(folder.parent / f"{folder.name}-jupyterlab.log", "w")  # noqa: SIM115 - closed below
     server = subprocess.Popen(
         [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
@@ -118,33 +122,36 @@ def lab(tmp_path_factory):
         log.close()
 
 
-RUN_CELL = """async (index) => {
+FIND_PANEL = """
     const app = window.jupyterapp;
-    const panel = app.shell.currentWidget;
+    const panel = app && Array.from(app.shell.widgets('main')).find(
+        (w) => w.context && w.context.path === name && w.content && w.content.model);
+"""
+
+RUN_CELL = """async ([name, index]) => {""" + FIND_PANEL + """
+    app.shell.activateById(panel.id);
     await panel.sessionContext.ready;
     const notebook = panel.content;
-    const cell = notebook.widgets[index];
-    const meta = (cell.model.getMetadata && cell.model.getMetadata('nbgrader')) || {};
-    const info = {index, type: cell.model.type, grade_id: meta.grade_id || null,
+    const model = notebook.model.cells.get(index);
+    const meta = (model.getMetadata && model.getMetadata('nbgrader')) || {};
+    const info = {index, type: model.type, grade_id: meta.grade_id || null,
                   graded: !!(meta.grade || meta.solution), errors: [], executed: false};
-    if (cell.model.type !== 'code' || !cell.model.sharedModel.getSource().trim()) { return info; }
+    if (model.type !== 'code' || !model.sharedModel.getSource().trim()) { return info; }
     notebook.activeCellIndex = index;
     notebook.deselectAll();
     await app.commands.execute('notebook:run-cell');
-    info.executed = cell.model.executionCount !== null;
-    for (const output of cell.model.outputs.toJSON()) {
+    info.executed = model.executionCount !== null;
+    for (const output of model.outputs.toJSON()) {
         if (output.output_type === 'error') { info.errors.push(output.ename + ': ' + output.evalue); }
     }
     return info;
 }"""
 
-CELL_COUNT = "() => window.jupyterapp.shell.currentWidget.content.widgets.length"
-KERNEL_READY = """() => {
-    const app = window.jupyterapp;
-    const panel = app && app.shell.currentWidget;
+CELL_COUNT = "(name) => {" + FIND_PANEL + " return panel.content.model.cells.length; }"
+KERNEL_READY = """(name) => {""" + FIND_PANEL + """
     const session = panel && panel.sessionContext && panel.sessionContext.session;
     return !!(session && session.kernel && session.kernel.connectionStatus === 'connected'
-              && panel.content.widgets.length > 0);
+              && panel.content.model && panel.content.model.cells.length > 0);
 }"""
 
 
@@ -157,8 +164,8 @@ def run_in_browser(url: str, token: str, name: str, screenshot: Path, expect: di
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.set_default_timeout(CELL_TIMEOUT_S * 1000)
             page.goto(f"{url}/lab/tree/{name}?token={token}")
-            page.wait_for_function(KERNEL_READY, timeout=180_000)
-            cells = [page.evaluate(RUN_CELL, index) for index in range(page.evaluate(CELL_COUNT))]
+            page.wait_for_function(KERNEL_READY, arg=name, timeout=180_000)
+            cells = [page.evaluate(RUN_CELL, [name, index]) for index in range(page.evaluate(CELL_COUNT, name))]
             page.wait_for_timeout(2000)  # let the last outputs render
             seen = {"cells": cells, "plots": 0, "widgets": 0, "widget_text": []}
             images = page.locator(".jp-OutputArea-output.jp-RenderedImage img")
