@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
+
+from helpers import grade
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir() and not p.name.startswith("."))
@@ -19,20 +18,16 @@ def notebook_name(assignment: str) -> str:
 
 
 def make_course(where: Path) -> Path:
-    """A copy of the course's grading parts (config, solutions) in ``where``."""
-    course = where / "course"
-    course.mkdir()
-    shutil.copy(ROOT / "nbgrader_config.py", course)
-    shutil.copytree(ROOT / "solutions", course / "solutions", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
-    return course
+    """A copy of the course's grading parts (config, solutions, helpers) in ``where/course``."""
+    return grade.make_course(where, ROOT)
 
 
-def nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
+def nbgrader(course: Path, *args: str):
     """Run an nbgrader command in the course folder; fail loudly if it fails."""
-    result = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise AssertionError(f"nbgrader {' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-5000:]}")
-    return result
+    try:
+        return grade.nbgrader(course, *args)
+    except RuntimeError as error:
+        raise AssertionError(str(error)) from None
 
 
 def generate(course: Path, assignment: str) -> Path:
@@ -56,21 +51,10 @@ def with_answers(notebook: Path, answers: dict[str, str]) -> nbformat.NotebookNo
 
 def autograde(course: Path, assignment: str, submissions: dict[str, nbformat.NotebookNode]) -> dict[str, dict]:
     """Autograde one notebook per student; return ``{student: {"score", "max_score", "cells": {id: score}}}``."""
-    from nbgrader.api import Gradebook
-
     name = notebook_name(assignment)
     for student, nb in submissions.items():
         folder = course / "submitted" / student / assignment
         folder.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, folder / name)
     nbgrader(course, "autograde", assignment, "--force")
-    scores = {}
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
-        for student in submissions:
-            submission = gb.find_submission_notebook(Path(name).stem, assignment, student)
-            scores[student] = {
-                "score": submission.score,
-                "max_score": submission.max_score,
-                "cells": {grade.name: grade.score for grade in submission.grades},
-            }
-    return scores
+    return grade.read_scores(course, assignment, name, submissions)

@@ -1,0 +1,252 @@
+"""`python -m helpers.grade` on crafted submissions of notebook 01: every awkward case, one grading run."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from helpers import grade
+
+ROOT = Path(__file__).resolve().parents[1]
+ASSIGNMENT = "01-pretrained-models"
+NAME = f"{ASSIGNMENT}.ipynb"
+SOLUTION = ROOT / "solutions" / ASSIGNMENT / NAME
+RELEASE = ROOT / "notebooks" / ASSIGNMENT / NAME
+SKIP_DIRS = {".git", "__pycache__", ".pytest_cache", ".ruff_cache", ".ipynb_checkpoints"}
+
+
+def tree_digest(root: Path) -> dict[str, str]:
+    """``{relative path: sha256}`` of every file under ``root`` (caches and .git left out)."""
+    digests = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if d not in SKIP_DIRS]
+        for name in filenames:
+            path = Path(dirpath) / name
+            digests[str(path.relative_to(root))] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return digests
+
+
+def answers_of_solution() -> dict[str, str]:
+    """The reference answer of every solution cell, without the BEGIN/END SOLUTION markers."""
+    answers = {}
+    for cell in nbformat.read(SOLUTION, as_version=4).cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("solution"):
+            answers[meta["grade_id"]] = "\n".join(line for line in cell.source.splitlines()
+                                                  if not re.search(r"### (BEGIN|END) SOLUTION", line))
+    return answers
+
+
+def points() -> dict[str, float]:
+    return {c.metadata["nbgrader"]["grade_id"]: c.metadata["nbgrader"]["points"]
+            for c in nbformat.read(SOLUTION, as_version=4).cells if c.metadata.get("nbgrader", {}).get("grade")}
+
+
+def student_notebook(changes: dict[str, str | None] | None = None) -> nbformat.NotebookNode:
+    """The release filled with the reference answers; ``changes`` replaces (or, with None, deletes) cells."""
+    nb = nbformat.read(RELEASE, as_version=4)
+    sources = {**answers_of_solution(), **(changes or {})}
+    kept = []
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in sources:
+            if sources[grade_id] is None:
+                continue
+            cell.source = sources[grade_id]
+        kept.append(cell)
+    nb.cells = kept
+    return nb
+
+
+def as_colab(nb: nbformat.NotebookNode) -> str:
+    """The notebook as Colab saves it: nbformat 4.0, no cell ids, Colab metadata, sources as lists of lines."""
+    data = json.loads(nbformat.writes(nb))
+    data["nbformat_minor"] = 0
+    data["metadata"] = {"colab": {"provenance": [], "name": f"Copy of {NAME}"},
+                        "kernelspec": {"name": "python3", "display_name": "Python 3"},
+                        "language_info": {"name": "python"}, "accelerator": "GPU"}
+    for index, cell in enumerate(data["cells"]):
+        cell.pop("id", None)
+        cell["metadata"]["id"] = f"Xc{index:04d}ab"
+        cell["source"] = cell["source"].splitlines(keepends=True) if isinstance(cell["source"], str) else cell["source"]
+    return json.dumps(data, indent=2)
+
+
+INFINITE_LOOP = "while True:\n    pass"
+GUTTED_TEST = "pass  # the student emptied the test"
+WRONG_TOP_K = "def top_k(probabilities, class_names, k=5):\n    return []"
+WRONG_SPLIT = "def split_model(model, layer_name):\n    return model, model"
+RAISES_AT_IMPORT = "import a_module_that_does_not_exist_anywhere\n\n" + answers_of_solution()["top-k"]
+MEGABYTES = 'print(("megabytes of output " * 40 + "\\n") * 6000)\n\n' + answers_of_solution()["count-parameters"]
+VANDAL_AND_SNOOP = """import os, pathlib, re, shutil
+# Look for the hidden tests: in the release the student has and in the grading copy around this notebook.
+found = []
+for place in [RELEASE_PATH, "../../../notebooks/NAME", "../../../solutions/NAME", "../../../release/NAME",
+              "../../../source/NAME"]:
+    try:
+        text = pathlib.Path(place).read_text(errors="ignore")
+    except OSError:
+        continue
+    found += re.findall(r'assert answer == .(\\w).', text)
+answer = found[0] if found else "c"
+# Write and delete files around: here, in HOME, in the course folder above.
+pathlib.Path("left-behind.txt").write_text("x")
+pathlib.Path("deleted-again.txt").write_text("x")
+os.remove("deleted-again.txt")
+pathlib.Path(os.path.expanduser("~/graded-intruder.txt")).write_text("x")
+pathlib.Path("../../../intruder.txt").write_text("x")
+shutil.rmtree("../../../solutions", ignore_errors=True)
+shutil.rmtree("../../../notebooks", ignore_errors=True)
+""".replace("RELEASE_PATH", repr(str(RELEASE))).replace("NAME", f"{ASSIGNMENT}/{NAME}")
+
+
+@pytest.mark.grading
+def test_grade_command_on_crafted_submissions(tmp_path, small_assets):
+    full = sum(points().values())
+    subs = tmp_path / "submissions"
+    (subs / "editor").mkdir(parents=True)
+    (subs / "colab").mkdir()
+    (subs / "renamer").mkdir()
+    (subs / "pdf").mkdir()
+    # Flat files "<student> - <file>" and folders per student, mixed.
+    nbformat.write(student_notebook({"top-k": INFINITE_LOOP}), subs / f"loopy - Copy of {NAME}")
+    nbformat.write(student_notebook({"top-k": WRONG_TOP_K, "top-k-tests": GUTTED_TEST,
+                                     "split-model": WRONG_SPLIT, "split-model-tests": None}),
+                   subs / "editor" / f"Copy of {NAME}")
+    (subs / "colab" / f"Copy of {ASSIGNMENT} (1).ipynb").write_text(
+        as_colab(student_notebook({"count-parameters-tests": None})))
+    nbformat.write(student_notebook({"top-k": RAISES_AT_IMPORT}), subs / "renamer" / "my homework final.ipynb")
+    nbformat.write(student_notebook({"count-parameters": MEGABYTES, "concept": VANDAL_AND_SNOOP}),
+                   subs / f"vandal - Copy of {NAME}")
+    (subs / f"notjson - Copy of {NAME}").write_text("this is not a notebook {")
+    (subs / "pdf" / f"Copy of {ASSIGNMENT}.pdf").write_bytes(b"%PDF-1.4 not a notebook")
+    nbformat.write(nbformat.v4.new_notebook(), subs / f"emma - Copy of {NAME}")
+    (subs / "stray.ipynb").write_text(RELEASE.read_text())
+
+    home = Path(os.path.expanduser("~"))
+    before_course, before_subs = tree_digest(ROOT), tree_digest(subs)
+    out = tmp_path / "results"
+    result = subprocess.run([sys.executable, "-m", "helpers.grade", str(subs), "--assignment", ASSIGNMENT,
+                             "--timeout", "25", "--out", str(out)], capture_output=True, text=True, cwd=tmp_path,
+                            env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+    with open(out / "grades.csv", newline="") as handle:
+        rows = {row["student"]: row for row in csv.DictReader(handle)}
+    assert len(rows) == len(list(csv.DictReader(open(out / "grades.csv")))), "one row per student"
+    assert set(rows) == {"loopy", "editor", "colab", "renamer", "vandal", "notjson", "pdf", "emma", "stray"}, rows
+    assert all(row["assignment"] in (ASSIGNMENT, "") for row in rows.values())
+    details = json.loads((out / "scores.json").read_text())
+
+    def score(student):
+        assert rows[student]["status"] == "graded", rows[student]
+        assert float(rows[student]["max_score"]) == full
+        return float(rows[student]["score"])
+
+    def cell_points(student):
+        return details[student][ASSIGNMENT]["cells"]
+
+    # The infinite loop is stopped at the timeout; only its test loses points.
+    assert score("loopy") == full - points()["top-k-tests"], rows["loopy"]
+    assert "timeout" in rows["loopy"]["message"] and "top-k" in rows["loopy"]["message"]
+    # An emptied test cell and a deleted one are restored (hidden tests included): the wrong answers lose.
+    assert score("editor") == full - points()["top-k-tests"] - points()["split-model-tests"], rows["editor"]
+    assert "split-model-tests" in rows["editor"]["message"]
+    editor_cells = cell_points("editor")
+    assert editor_cells["top-k-tests"] == 0 and editor_cells["split-model-tests"] == 0, editor_cells
+    autograded = (out / "autograded" / "editor" / ASSIGNMENT / NAME).read_text()
+    assert "assert top_k(probs, names, k=1)" in autograded  # the hidden tests ran
+    feedback = (out / "feedback" / "editor" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
+    assert "BEGIN HIDDEN TESTS" not in feedback, "the feedback for students shows the hidden tests"
+    assert "k=1" not in feedback and "AssertionError" in feedback
+    # Saved by Colab (nbformat 4.0, no ids) and a deleted test whose answer is right: full marks.
+    assert score("colab") == full, rows["colab"]
+    assert "count-parameters-tests" in rows["colab"]["message"]
+    assert cell_points("colab")["count-parameters-tests"] == points()["count-parameters-tests"]
+    # A renamed file is recognised by its cells; an answer that raises at import loses only its test.
+    assert score("renamer") == full - points()["top-k-tests"], rows["renamer"]
+    assert "renamed" in rows["renamer"]["message"]
+    assert not any("renamed" in rows[s]["message"] for s in ("loopy", "colab", "editor", "vandal"))
+    # Megabytes of output, files written and deleted around, hidden tests not found: only the concept lost.
+    assert score("vandal") == full - points()["concept-tests"], rows["vandal"]
+    assert (out / "feedback" / "vandal" / ASSIGNMENT / f"{ASSIGNMENT}.html").exists()
+    # Files that cannot be graded get a clear message and no crash.
+    assert rows["notjson"]["status"] == "invalid" and "not a valid Jupyter notebook" in rows["notjson"]["message"]
+    assert rows["pdf"]["status"] == "invalid" and "not a notebook (.ipynb)" in rows["pdf"]["message"]
+    assert rows["emma"]["status"] == "empty" and "empty notebook" in rows["emma"]["message"]
+    assert rows["stray"]["status"] == "unidentified" and "whose file" in rows["stray"]["message"]
+    for student in ("notjson", "pdf", "emma"):
+        assert float(rows[student]["score"]) == 0 and rows[student]["assignment"] == ASSIGNMENT
+    # Nothing outside the grading copy changed.
+    assert tree_digest(ROOT) == before_course, "grading changed files of the course folder"
+    assert tree_digest(subs) == before_subs, "grading changed a student's file"
+    assert not (home / "graded-intruder.txt").exists(), "student code wrote into the real HOME"
+    assert (out / "grading.log").exists()
+
+
+# --- fast unit tests of the pieces -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name, expected", [
+    (f"Copy of {NAME}", ASSIGNMENT), (f"Copy of Copy of {ASSIGNMENT} (2).ipynb", ASSIGNMENT),
+    (NAME, ASSIGNMENT), ("copy of  01-pretrained-models(1).ipynb", ASSIGNMENT), ("homework.ipynb", "homework"),
+    (f"Copy of {ASSIGNMENT}.pdf", ASSIGNMENT),
+])
+def test_clean_name(name, expected):
+    assert grade.clean_name(name) == expected
+
+
+def test_collect_layouts(tmp_path):
+    (tmp_path / "Alice Smith" / "deep").mkdir(parents=True)
+    (tmp_path / "Alice Smith" / "deep" / f"Copy of {NAME}").write_text("{}")
+    (tmp_path / f"bob - Copy of {NAME}").write_text("{}")
+    (tmp_path / NAME).write_text("{}")
+    (tmp_path / ".DS_Store").write_text("")
+    found = {(s.student, s.name, s.status) for s in grade.collect(tmp_path)}
+    assert found == {("Alice_Smith", f"Copy of {NAME}", "pending"), ("bob", f"Copy of {NAME}", "pending"),
+                     ("01-pretrained-models", NAME, "unidentified")}
+
+
+def test_restore_deleted_cells_puts_them_back_in_place():
+    release = nbformat.read(RELEASE, as_version=4)
+    nb = student_notebook({"split-model-tests": None, "concept": None, "concept-tests": None})
+    restored = grade.restore_deleted_cells(nb, release)
+    assert restored == ["split-model-tests", "concept", "concept-tests"]
+    order = [c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells]
+    assert order.index("split-model-tests") == order.index("split-model") + 1
+    assert order.index("concept-tests") == order.index("concept") + 1
+
+
+def test_normalise_colab_notebook():
+    nb = nbformat.reads(as_colab(student_notebook()), as_version=4)
+    assert nb.nbformat_minor == 0 and "id" not in nb.cells[0]
+    fixed = grade.normalise(nb)
+    assert fixed.nbformat_minor >= 5
+    ids = [c.id for c in fixed.cells]
+    assert len(set(ids)) == len(ids) and "top-k-tests" in ids
+
+
+def test_short_tracebacks_in_feedback_of_test_cells():
+    test = nbformat.v4.new_code_cell("assert secret == 1", metadata={"nbgrader": {"grade": True, "locked": True}})
+    answer = nbformat.v4.new_code_cell("x = 1/0")
+    for cell in (test, answer):
+        cell.outputs = [nbformat.v4.new_output("error", ename="E", evalue="v", traceback=["line with secret", "E: v"])]
+    nb = nbformat.v4.new_notebook(cells=[test, answer])
+    nb, _ = grade.ShortTracebacks()(nb, {})  # as nbconvert calls it
+    assert nb.cells[0].outputs[0].traceback == ["E: v"]
+    assert nb.cells[1].outputs[0].traceback == ["line with secret", "E: v"]
+
+
+def test_release_has_no_hidden_tests_or_solutions():
+    text = RELEASE.read_text()
+    assert "BEGIN HIDDEN TESTS" not in text and "BEGIN SOLUTION" not in text
+    assert not re.search(r'assert answer == "', text)
