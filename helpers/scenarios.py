@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 import time
 from dataclasses import dataclass, field
@@ -115,7 +116,7 @@ def classify(images_per_class, similarity) -> tuple[str, str]:
     """
     if isinstance(images_per_class, bool) or not isinstance(images_per_class, numbers.Real):
         raise ValueError(f"images_per_class must be a positive whole number, got {images_per_class!r}.")
-    if images_per_class != int(images_per_class) or images_per_class < 1:
+    if not math.isfinite(images_per_class) or images_per_class != int(images_per_class) or images_per_class < 1:
         raise ValueError(f"images_per_class must be a positive whole number, got {images_per_class!r}.")
     if not isinstance(similarity, str) or similarity.strip().lower() not in SIMILARITIES:
         raise ValueError(f"similarity must be one of {', '.join(map(repr, SIMILARITIES))}, got {similarity!r}.")
