@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import numbers
 import time
@@ -415,6 +416,9 @@ def run_grid(plan: GridPlan | None = None, datasets=("flowers", "digits"), strat
         raise ValueError(f"unknown strategies {sorted(unknown)}: use some of {STRATEGIES}.")
     keras.backend.clear_session()
     set_seeds(plan.seed)
+    tf_logger = logging.getLogger("tensorflow")
+    tf_level = tf_logger.level
+    tf_logger.setLevel(logging.ERROR)  # the shared models retrace predict once per data set: expected, not news
     result = GridResult(plan)
     seconds = dict.fromkeys(strategies, 0.0)
     seconds["cached forward pass"] = seconds["building models"] = 0.0
@@ -457,6 +461,7 @@ def run_grid(plan: GridPlan | None = None, datasets=("flowers", "digits"), strat
                 if verbose:
                     print(f"{name:8s} {size:6s} {LABELS[strategy]:32s} {scores[strategy]:.2f}", flush=True)
     keras.backend.clear_session()
+    tf_logger.setLevel(tf_level)
     result.seconds = seconds
     return result
 
@@ -475,10 +480,11 @@ def plot_grid(result: GridResult):
             ax = axes[row][col]
             values = np.array([[result.accuracy[name, size][s]] for s in strategies])
             image = ax.imshow(values, cmap="viridis", vmin=0, vmax=1, aspect="auto")
-            best = int(values.argmax())
+            best = values.max()
             for i, v in enumerate(values[:, 0]):
-                ax.text(0, i, f"{v:.2f}" + (" (best)" if i == best else ""), ha="center", va="center",
-                        color="white" if v < 0.6 else "black", fontweight="bold" if i == best else None)
+                top = bool(v == best)  # every strategy tied for the best is marked
+                ax.text(0, i, f"{v:.2f}" + (" (best)" if top else ""), ha="center", va="center",
+                        color="white" if v < 0.6 else "black", fontweight="bold" if top else None)
             ax.set_yticks(range(len(strategies)), [LABELS[s] for s in strategies] if col == 0 else [])
             ax.set_xticks([])
             n_train, n_test = result.sizes[name, size]
