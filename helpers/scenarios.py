@@ -76,14 +76,15 @@ extractor = keras.Model(base.input, keras.layers.GlobalAveragePooling2D()(cut.ou
 features = extractor.predict(images)    # computed once: nothing in the base is trained
 classifier = LogisticRegression(max_iter=1000).fit(features, labels)  # or a linear SVM""",
     "partial_fine_tune": """base = models.load_base()
-for layer in base.layers[:fine_tune_at]:
-    layer.trainable = False          # the first k layers stay as they are
-x = base(inputs, training=False)     # BatchNorm keeps its statistics
+for index, layer in enumerate(base.layers):   # the first k layers stay as they are; BatchNorm stays frozen
+    layer.trainable = index >= fine_tune_at and not isinstance(layer, keras.layers.BatchNormalization)
+x = base(inputs)
 ...                                  # new head as above, train it first
 model.compile(keras.optimizers.Adam(1e-4), "sparse_categorical_crossentropy", ["accuracy"])""",
     "full_fine_tune": """base = models.load_base()
-base.trainable = True                # every layer learns, from the pretrained start
-x = base(inputs, training=False)
+for layer in base.layers:            # every layer learns from the pretrained start, except BatchNorm
+    layer.trainable = not isinstance(layer, keras.layers.BatchNormalization)
+x = base(inputs)
 ...                                  # new head as above, train it first with the base frozen
 model.compile(keras.optimizers.Adam(1e-4), "sparse_categorical_crossentropy", ["accuracy"])  # low rate""",
     "from_scratch": """base = models.load_base(weights=None)   # the architecture only, random weights
