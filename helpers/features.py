@@ -68,13 +68,25 @@ def clear_memory_cache() -> None:
     _memory.clear()
 
 
+def _read(file: Path, n: int):
+    """The (features, labels) stored in ``file``, or None if it is unreadable or not for ``n`` images."""
+    try:
+        with np.load(file) as stored:
+            features, labels = stored["features"], stored["labels"]
+    except Exception:  # a truncated or corrupt file: extract again and overwrite it
+        return None
+    if features.ndim != 2 or len(features) != n or len(labels) != n:
+        return None
+    return features, labels
+
+
 def extract_features(model, paths, labels, image_size: int | None = None, batch_size: int | None = None,
                      use_cache: bool = True, progress: bool = True, verbose: bool = True):
     """Features ``(n, d)`` and labels ``(n,)`` of the image files, computed once and then read from the cache.
 
     ``model`` maps a batch of images (float32 in [0, 255], ``image_size`` pixels a side) to one vector per
     image: preprocessing belongs inside it. Look-up order: memory, disk, extraction (with a tqdm bar).
-    ``use_cache=False`` always extracts (and stores nothing).
+    An unreadable cache file is ignored and replaced. ``use_cache=False`` always extracts (and stores nothing).
     """
     from .data import make_dataset
 
@@ -89,9 +101,9 @@ def extract_features(model, paths, labels, image_size: int | None = None, batch_
         features, cached_labels = _memory[key]
         return features.copy(), cached_labels.copy()
     file = cache_dir() / f"{key}.npz"
-    if use_cache and file.exists():
-        with np.load(file) as stored:
-            features, cached_labels = stored["features"], stored["labels"]
+    stored = _read(file, len(labels)) if use_cache and file.exists() else None
+    if stored is not None:
+        features, cached_labels = stored
         _memory[key] = (features, cached_labels)
         if verbose:
             print(f"features {key}: from disk ({file})")
