@@ -1,0 +1,157 @@
+"""Cached feature extraction: run a frozen extractor over a data set once, then reuse the arrays.
+
+:func:`extract_features` runs a model (images in [0, 255] -> one feature vector per image) over a list of
+image files with a progress bar and keeps the result twice: in memory (for this session) and on disk under
+``$KERAS_HOME/course_cache/features/`` (for the next one). The key is a hash of everything the features depend
+on: the model's name, architecture and weights (a fingerprint of their bytes), the image size and the list of
+files with their labels, sizes and modification times. Change any of them and the features are extracted again.
+
+Also here: :func:`plot_pca`, the 2-D PCA picture of features coloured by class.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .config import keras_home, settings
+
+CACHE_SUBDIR = "course_cache/features"
+_memory: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+
+def cache_dir() -> Path:
+    """Folder of the on-disk feature cache (``$KERAS_HOME/course_cache/features``)."""
+    return keras_home() / CACHE_SUBDIR
+
+
+def weights_fingerprint(model) -> str:
+    """SHA-1 of the model's architecture (layer names, shapes) and of the bytes of all its weights."""
+    digest = hashlib.sha1()
+    digest.update(model.name.encode())
+    for layer in model.layers:
+        digest.update(f"{layer.name}:{type(layer).__name__}".encode())
+    for weight in model.weights:
+        value = np.ascontiguousarray(np.asarray(weight))
+        digest.update(f"{weight.path}:{value.shape}:{value.dtype}".encode())
+        digest.update(value.tobytes())
+    return digest.hexdigest()
+
+
+def _files_fingerprint(paths) -> list:
+    """Path, size and modification time of every file: a changed or replaced photo changes the key."""
+    out = []
+    for path in paths:
+        stat = os.stat(path)
+        out.append([str(path), stat.st_size, int(stat.st_mtime_ns)])
+    return out
+
+
+def cache_key(model, paths, labels, image_size: int) -> str:
+    """The hash that names a set of cached features (model + weights, image size, files and labels)."""
+    description = {
+        "model": model.name,
+        "weights": weights_fingerprint(model),
+        "image_size": int(image_size),
+        "files": _files_fingerprint(paths),
+        "labels": [int(label) for label in np.asarray(labels)],
+    }
+    return hashlib.sha1(json.dumps(description, sort_keys=True).encode()).hexdigest()[:20]
+
+
+def clear_memory_cache() -> None:
+    """Forget the features kept in memory (the files on disk stay)."""
+    _memory.clear()
+
+
+def _read(file: Path, n: int):
+    """The (features, labels) stored in ``file``, or None if it is unreadable or not for ``n`` images."""
+    try:
+        with np.load(file) as stored:
+            features, labels = stored["features"], stored["labels"]
+    except Exception:  # a truncated or corrupt file: extract again and overwrite it
+        return None
+    if features.ndim != 2 or len(features) != n or len(labels) != n:
+        return None
+    return features, labels
+
+
+def extract_features(model, paths, labels, image_size: int | None = None, batch_size: int | None = None,
+                     use_cache: bool = True, progress: bool = True, verbose: bool = True):
+    """Features ``(n, d)`` and labels ``(n,)`` of the image files, computed once and then read from the cache.
+
+    ``model`` maps a batch of images (float32 in [0, 255], ``image_size`` pixels a side) to one vector per
+    image: preprocessing belongs inside it. Look-up order: memory, disk, extraction (with a tqdm bar).
+    An unreadable cache file is ignored and replaced. ``use_cache=False`` always extracts (and stores nothing).
+    """
+    from .data import make_dataset
+
+    image_size = image_size or settings().image_size
+    labels = np.asarray(labels, dtype="int32")
+    if len(paths) != len(labels):
+        raise ValueError(f"{len(paths)} paths but {len(labels)} labels.")
+    key = cache_key(model, paths, labels, image_size) if use_cache else None
+    if key in _memory:
+        if verbose:
+            print(f"features {key}: from memory")
+        features, cached_labels = _memory[key]
+        return features.copy(), cached_labels.copy()
+    file = cache_dir() / f"{key}.npz"
+    stored = _read(file, len(labels)) if use_cache and file.exists() else None
+    if stored is not None:
+        features, cached_labels = stored
+        _memory[key] = (features, cached_labels)
+        if verbose:
+            print(f"features {key}: from disk ({file})")
+        return features.copy(), cached_labels.copy()
+
+    from tqdm.auto import tqdm
+
+    dataset = make_dataset(paths, labels, image_size=image_size, batch_size=batch_size)
+    chunks = []
+    with tqdm(total=len(labels), desc=f"extracting with {model.name}", unit="img", disable=not progress) as bar:
+        for images, _ in dataset:
+            chunks.append(np.asarray(model(images, training=False)))
+            bar.update(len(chunks[-1]))
+    features = np.concatenate(chunks).reshape(len(labels), -1).astype("float32")
+    if use_cache:
+        _memory[key] = (features, labels)
+        file.parent.mkdir(parents=True, exist_ok=True)
+        temporary = file.with_suffix(".tmp.npz")
+        np.savez(temporary, features=features, labels=labels)
+        temporary.replace(file)  # never leave a half-written file under the real name
+        if verbose:
+            print(f"features {key}: extracted and saved to {file}")
+    return features.copy(), labels.copy()
+
+
+def pca_2d(features) -> tuple[np.ndarray, np.ndarray]:
+    """Project rows onto their first two principal components: ``(points (n, 2), explained variance ratio (2,))``."""
+    x = np.asarray(features, dtype="float64")
+    x = x - x.mean(axis=0)
+    _, singular, vt = np.linalg.svd(x, full_matrices=False)
+    variance = singular**2
+    return x @ vt[:2].T, variance[:2] / variance.sum()
+
+
+def plot_pca(features_by_name: dict, labels, class_names, size: float = 4.5):
+    """One scatter plot per feature set: its 2-D PCA projection, one colour per class."""
+    import matplotlib.pyplot as plt
+
+    labels = np.asarray(labels)
+    fig, axes = plt.subplots(1, len(features_by_name), figsize=(size * len(features_by_name), size), squeeze=False)
+    for ax, (name, features) in zip(axes[0], features_by_name.items()):
+        points, ratio = pca_2d(features)
+        for c, class_name in enumerate(class_names):
+            mask = labels == c
+            ax.scatter(points[mask, 0], points[mask, 1], s=14, alpha=0.75, label=class_name)
+        ax.set_title(f"{name} (PCA: {ratio.sum():.0%} of the variance)", fontsize=10)
+        ax.set_xlabel("PC 1")
+        ax.set_ylabel("PC 2")
+    axes[0][0].legend(fontsize=8)
+    fig.tight_layout()
+    plt.show()

@@ -1,0 +1,164 @@
+"""Which layers of a base to freeze: its blocks, clean cut points, parameter counts and a slider to explore them.
+
+A *block* is a run of consecutive layers that share a block name (``conv_dw_3``/``conv_pw_3_relu`` in
+MobileNet, ``block_3_expand``/``block_3_add`` in MobileNetV2, ``conv2_block1_...`` in ResNet, ``block2a_...`` in
+EfficientNet); BatchNormalization and activation layers without one belong to the layer before them.
+:func:`block_boundaries` lists the values of k for which ``layers[:k]`` is a whole number of blocks *and* only
+one tensor flows from ``layers[:k]`` to the rest, so that freezing the first k layers never cuts a residual
+connection. Nothing here changes a model: :func:`parameter_split` says what freezing the first k layers would
+give; the notebooks do the freezing themselves.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+_BLOCK_PATTERNS = [
+    re.compile(r"^(block_\d+)_"),  # MobileNetV2: block_3_expand ... block_3_add
+    re.compile(r"^(expanded_conv)_"),  # MobileNetV2's first bottleneck
+    re.compile(r"^conv_(?:pad|dw|pw)_(\d+)"),  # MobileNet: conv_pad_2, conv_dw_2_bn, conv_pw_2_relu
+    re.compile(r"^(conv\d+_block\d+)_"),  # ResNet: conv2_block1_1_conv ... conv2_block1_out
+    re.compile(r"^(block\d+[a-z])_"),  # EfficientNet: block2a_expand_conv ...
+]
+_FOLLOWERS = ("BatchNormalization", "ReLU", "Activation")  # layers that go with the layer before them
+
+
+@dataclass
+class Block:
+    """Layers ``start`` to ``stop - 1`` of a model, with their number of (trainable-by-nature) parameters."""
+
+    name: str
+    start: int
+    stop: int
+    params: int
+
+
+def block_names(model) -> list[str]:
+    """The block name of every layer of ``model``, in order."""
+    names: list[str] = []
+    for layer in model.layers:
+        for pattern in _BLOCK_PATTERNS:
+            match = pattern.match(layer.name)
+            if match:
+                name = match.group(1)
+                names.append(name if not name.isdigit() else f"conv_{name}")
+                break
+        else:
+            follows = type(layer).__name__ in _FOLLOWERS and names
+            names.append(names[-1] if follows else layer.name)
+    return names
+
+
+def _producers(model) -> list[set[int]]:
+    """For every layer, the indices of the layers whose outputs it takes as inputs."""
+    index = {id(layer): i for i, layer in enumerate(model.layers)}
+    producers = []
+    for layer in model.layers:
+        found = set()
+        for node in getattr(layer, "_inbound_nodes", [])[:1]:
+            for tensor in node.input_tensors:
+                history = getattr(tensor, "_keras_history", None)
+                if history is not None and id(history.operation) in index:
+                    found.add((index[id(history.operation)], history.tensor_index))
+        producers.append(found)
+    return producers
+
+
+def tensors_crossing(model, k: int) -> int:
+    """How many distinct tensors made by ``layers[:k]`` are used by ``layers[k:]``."""
+    producers = _producers(model)
+    return len({p for layer_producers in producers[k:] for p in layer_producers if p[0] < k})
+
+
+def block_boundaries(model) -> list[int]:
+    """The values of k (1 to ``len(model.layers)``) where freezing ``layers[:k]`` freezes whole blocks.
+
+    k counts the input layer, like ``model.layers[:k]``. k = ``len(model.layers)`` (everything) is included.
+    """
+    names = block_names(model)
+    producers = _producers(model)
+    n = len(names)
+    boundaries = []
+    for k in range(1, n + 1):
+        if k < n and names[k] == names[k - 1]:
+            continue
+        crossing = {p for layer_producers in producers[k:] for p in layer_producers if p[0] < k}
+        if k == n or len(crossing) == 1:
+            boundaries.append(k)
+    return boundaries
+
+
+def blocks(model) -> list[Block]:
+    """The model's layers grouped into :class:`Block` s (whole blocks between consecutive boundaries)."""
+    names = block_names(model)
+    cuts = [0] + block_boundaries(model)
+    out = []
+    for start, stop in zip(cuts[:-1], cuts[1:]):
+        params = sum(_trainable_by_nature(layer) for layer in model.layers[start:stop])
+        out.append(Block(names[start], start, stop, params))
+    return out
+
+
+def _trainable_by_nature(layer) -> int:
+    """Parameters of a layer that training would update when it is trainable (not BatchNorm statistics)."""
+    variables = getattr(layer, "_trainable_variables", None)
+    if variables is None:  # not a Keras 3 layer: fall back on the current state
+        variables = layer.trainable_weights
+    own = sum(int(np.prod(v.shape)) for v in variables)
+    return own + sum(_trainable_by_nature(inner) for inner in getattr(layer, "_layers", []))
+
+
+def parameter_split(model, k: int) -> dict[str, int]:
+    """Trainable and frozen parameter counts if ``layers[:k]`` were frozen and the rest trainable.
+
+    BatchNormalization moving statistics are never trainable, so they count as frozen for any k.
+    """
+    if not 0 <= k <= len(model.layers):
+        raise ValueError(f"k must be between 0 and {len(model.layers)}, got {k}.")
+    trainable = sum(_trainable_by_nature(layer) for layer in model.layers[k:])
+    total = int(model.count_params())
+    return {"trainable": int(trainable), "frozen": total - int(trainable), "total": total}
+
+
+def draw_freezing(model, k: int, figsize=(11, 3.6)):
+    """Draw which blocks of ``model`` are frozen for a given k, and the trainable vs frozen parameters."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
+    groups = blocks(model)
+    split = parameter_split(model, k)
+    fig, (ax_blocks, ax_params) = plt.subplots(2, 1, figsize=figsize, gridspec_kw={"height_ratios": [3, 1.2]})
+    for i, block in enumerate(groups):
+        frozen = block.stop <= k
+        ax_blocks.bar(i, max(block.params, 1), color="tab:blue" if frozen else "tab:orange", width=0.85)
+    ax_blocks.set_yscale("log")
+    ax_blocks.set_xticks(range(len(groups)), [g.name for g in groups], rotation=90, fontsize=7)
+    ax_blocks.set_ylabel("parameters (log)")
+    frozen_blocks = sum(g.stop <= k for g in groups)
+    ax_blocks.set_title(f"k = {k}: layers[:{k}] frozen ({frozen_blocks} of {len(groups)} blocks), "
+                        f"{len(model.layers) - k} layers trainable", fontsize=10)
+    ax_blocks.legend(handles=[Patch(color="tab:blue", label="frozen"), Patch(color="tab:orange", label="trainable")],
+                     fontsize=8, loc="upper left")
+    ax_params.barh([0], [split["frozen"]], color="tab:blue")
+    ax_params.barh([0], [split["trainable"]], left=[split["frozen"]], color="tab:orange")
+    ax_params.set_xlim(0, split["total"])
+    ax_params.set_yticks([])
+    ax_params.set_xlabel(f"parameters: {split['frozen']:,} frozen, {split['trainable']:,} trainable "
+                         f"({split['trainable'] / split['total']:.0%})")
+    fig.tight_layout()
+    plt.show()
+
+
+def freezing_slider(model):
+    """An ipywidgets slider over the block boundaries of ``model`` that redraws :func:`draw_freezing`."""
+    import ipywidgets as widgets
+
+    options = [0] + block_boundaries(model)
+    slider = widgets.SelectionSlider(options=options, value=options[len(options) // 2],
+                                     description="freeze k", continuous_update=False,
+                                     layout=widgets.Layout(width="90%"))
+    output = widgets.interactive_output(lambda k: draw_freezing(model, k), {"k": slider})
+    return widgets.VBox([slider, output])
