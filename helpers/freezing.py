@@ -5,8 +5,11 @@ MobileNet, ``block_3_expand``/``block_3_add`` in MobileNetV2, ``conv2_block1_...
 EfficientNet); BatchNormalization and activation layers without one belong to the layer before them.
 :func:`block_boundaries` lists the values of k for which ``layers[:k]`` is a whole number of blocks *and* only
 one tensor flows from ``layers[:k]`` to the rest, so that freezing the first k layers never cuts a residual
-connection. Nothing here changes a model: :func:`parameter_split` says what freezing the first k layers would
-give; the notebooks do the freezing themselves.
+connection. :func:`parameter_split` says what freezing the first k layers would give.
+
+:func:`unfreeze_from` is the course's one fine-tuning recipe, used by every notebook after 03 (which has students
+write it themselves) and by the benchmarks: unfreeze a base from a block boundary on, keep every
+BatchNormalization layer frozen, then recompile at a learning rate in :data:`FINE_TUNE_RATES`.
 """
 
 from __future__ import annotations
@@ -24,6 +27,10 @@ _BLOCK_PATTERNS = [
     re.compile(r"^(block\d+[a-z])_"),  # EfficientNet: block2a_expand_conv ...
 ]
 _FOLLOWERS = ("BatchNormalization", "ReLU", "Activation")  # layers that go with the layer before them
+
+HEAD_RATE = 1e-3  # Adam's rate for a new head on a frozen base
+FINE_TUNE_RATE = 1e-4  # Adam's rate once part of the pretrained base is unfrozen
+FINE_TUNE_RATES = (1e-5, 1e-4)  # the course's range for fine-tuning pretrained layers (both ends included)
 
 
 @dataclass
@@ -162,3 +169,53 @@ def freezing_slider(model):
                                      layout=widgets.Layout(width="90%"))
     output = widgets.interactive_output(lambda k: draw_freezing(model, k), {"k": slider})
     return widgets.VBox([slider, output])
+
+
+@dataclass(frozen=True)
+class Unfrozen:
+    """What :func:`unfreeze_from` did to a base."""
+
+    k: int  # layers[:k] frozen, layers[k:] trainable except BatchNormalization
+    layers: int  # layers of the base
+    trainable_layers: int  # layers left trainable (BatchNorm not counted)
+    frozen_batchnorm: int  # BatchNormalization layers kept frozen in layers[k:]
+    trainable_params: int
+
+    def __str__(self) -> str:
+        return (f"layers[:{self.k}] frozen; {self.trainable_layers} of {self.layers} layers trainable "
+                f"({self.frozen_batchnorm} BatchNorm layers kept frozen), {self.trainable_params:,} trainable "
+                "parameters: recompile now")
+
+
+def boundary_near(model, fraction: float) -> int:
+    """The block boundary (a k of :func:`block_boundaries`) closest to ``fraction`` of the model's depth."""
+    if not 0 <= fraction <= 1:
+        raise ValueError(f"fraction must be between 0 and 1, got {fraction}.")
+    target = fraction * len(model.layers)
+    return min([0] + block_boundaries(model), key=lambda k: (abs(k - target), k))
+
+
+def unfreeze_from(base, k: int) -> Unfrozen:
+    """The course's fine-tuning recipe: ``base.layers[k:]`` trainable, the rest and every BatchNorm frozen.
+
+    ``k`` must be 0 or a block boundary (:func:`block_boundaries`, :func:`boundary_near`), so that no
+    residual block is half frozen. Every inner layer's flag is set explicitly (assigning ``trainable`` the
+    value it already has does nothing on the TensorFlow backend). BatchNormalization layers stay frozen:
+    in Keras 3 a frozen BatchNorm layer runs in inference mode, and nothing else keeps ``fit`` from moving
+    its ImageNet statistics (a ``training=False`` in a functional model does not, keras-team/keras#20285).
+    Recompile the model afterwards, at a rate in :data:`FINE_TUNE_RATES`.
+    """
+    import keras
+
+    allowed = [0] + block_boundaries(base)
+    if k not in allowed:
+        raise ValueError(f"k={k} is not a block boundary of {base.name}: freezing layers[:{k}] would cut a "
+                         f"block. Use one of {allowed} (freezing.boundary_near picks one).")
+    base.trainable = True
+    batchnorm = 0
+    for index, layer in enumerate(base.layers):
+        is_batchnorm = isinstance(layer, keras.layers.BatchNormalization)
+        layer.trainable = index >= k and not is_batchnorm
+        batchnorm += index >= k and is_batchnorm
+    trainable = sum(int(np.prod(w.shape)) for w in base.trainable_weights)
+    return Unfrozen(k, len(base.layers), sum(layer.trainable for layer in base.layers[k:]), batchnorm, trainable)

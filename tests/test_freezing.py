@@ -107,3 +107,55 @@ def test_drawing_and_slider(mobilenet, monkeypatch):
     box.children[0].value = box.children[0].options[1]
     assert not box.children[1].outputs or all(o.get("output_type") != "error" for o in box.children[1].outputs)
     plt.close("all")
+
+
+def test_unfreeze_from_freezes_below_k_and_every_batchnorm(mobilenet_v2):
+    model = mobilenet_v2
+    k = freezing.boundary_near(model, 2 / 3)
+    assert k in freezing.block_boundaries(model)
+    model.trainable = False
+    done = freezing.unfreeze_from(model, k)
+    batchnorm = [isinstance(layer, keras.layers.BatchNormalization) for layer in model.layers]
+    flags = [layer.trainable for layer in model.layers]
+    assert flags == [i >= k and not bn for i, bn in enumerate(batchnorm)]
+    assert done.k == k and done.frozen_batchnorm == sum(batchnorm[k:]) > 0
+    assert done.trainable_layers == sum(flags) and done.trainable_params == count(model.trainable_weights) > 0
+    assert "recompile" in str(done)
+    # From a larger k to a smaller one with the base already marked trainable: earlier layers unfrozen again.
+    smaller = freezing.block_boundaries(model)[3]
+    freezing.unfreeze_from(model, smaller)
+    assert all(layer.trainable for layer in model.layers[smaller:] if not isinstance(layer,
+                                                                                      keras.layers.BatchNormalization))
+
+
+def test_unfreeze_from_refuses_a_cut_inside_a_block(mobilenet_v2):
+    inside = next(k for k in range(2, len(mobilenet_v2.layers)) if k not in freezing.block_boundaries(mobilenet_v2))
+    with pytest.raises(ValueError, match="block boundary"):
+        freezing.unfreeze_from(mobilenet_v2, inside)
+    with pytest.raises(ValueError):
+        freezing.boundary_near(mobilenet_v2, 1.5)
+
+
+def test_fit_after_unfreeze_from_moves_weights_but_no_batchnorm_statistic(small_assets):
+    from helpers import models
+
+    base = models.load_base(64)  # real weights: random ones let the activations (and gradients) collapse
+    k = freezing.boundary_near(base, 0.5)
+    freezing.unfreeze_from(base, k)
+    inputs = keras.Input((64, 64, 3))
+    outputs = keras.layers.Dense(3, activation="softmax")(keras.layers.GlobalAveragePooling2D()(base(inputs)))
+    model = keras.Model(inputs, outputs)
+    model.compile(keras.optimizers.Adam(freezing.FINE_TUNE_RATE), "sparse_categorical_crossentropy")
+    batchnorm = [layer for layer in base.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    stats = [np.array(w) for layer in batchnorm for w in layer.weights]
+    frozen = [np.array(w) for layer in base.layers[:k] for w in layer.weights]
+    top = [np.array(w) for layer in base.layers[k:] for w in layer.trainable_weights]
+    rng = np.random.default_rng(0)
+    model.fit(rng.uniform(-1, 1, (8, 64, 64, 3)).astype("float32"), rng.integers(0, 3, 8), epochs=1, verbose=0)
+    after = [np.array(w) for layer in batchnorm for w in layer.weights]
+    assert all(np.array_equal(a, b) for a, b in zip(stats, after)), "a BatchNorm weight or statistic moved"
+    assert all(np.array_equal(a, np.array(w)) for a, w in
+               zip(frozen, [w for layer in base.layers[:k] for w in layer.weights]))
+    moved = [not np.array_equal(a, np.array(w)) for a, w in
+             zip(top, [w for layer in base.layers[k:] for w in layer.trainable_weights])]
+    assert top and all(moved), "the unfrozen layers did not train"
