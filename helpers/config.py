@@ -10,11 +10,12 @@ set, nbgrader's validate/autograde runs (which set ``NBGRADER_EXECUTION``) use
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 MODE_VARIABLE = "COURSE_MODE"
 DATA_VARIABLE = "COURSE_DATA_DIR"
+EPOCHS_VARIABLE = "COURSE_TEST_EPOCHS"  # test-only: "HEAD,FINE_TUNE" epochs, to run full mode's code path quickly
 MODES = ("full", "small")
 SEED = 42
 
@@ -66,8 +67,26 @@ class Settings:
         return (self.image_size, self.image_size, 3)
 
 
+def _test_epochs() -> dict[str, int]:
+    """Epochs set by ``COURSE_TEST_EPOCHS`` (``"1,1"``), which only the test suite sets; empty when unset."""
+    value = os.environ.get(EPOCHS_VARIABLE, "").strip()
+    if not value:
+        return {}
+    try:
+        head, fine_tune = (int(part) for part in value.split(","))
+    except ValueError:
+        raise CourseSetupError(f"{EPOCHS_VARIABLE}={value!r}: write two whole numbers, e.g. '1,1'.") from None
+    if head < 1 or fine_tune < 1:
+        raise CourseSetupError(f"{EPOCHS_VARIABLE}={value!r}: epochs must be at least 1.")
+    return {"epochs": head, "fine_tune_epochs": fine_tune}
+
+
 def settings() -> Settings:
     """Return the :class:`Settings` of the current mode."""
+    return replace(_mode_settings(), **_test_epochs())
+
+
+def _mode_settings() -> Settings:
     mode = course_mode()
     root = data_dir()
     if mode == "small":

@@ -1,0 +1,96 @@
+"""Stand-in weights and data for executing full mode's code path offline. For tests only.
+
+Full mode loads MobileNetV2's ImageNet weights and the full data sets, none of which can be downloaded here.
+To run its real loading code anyway, :func:`write_standin_weights` writes *random* MobileNetV2 weights (with
+and without the classification top) in the legacy HDF5 format and under the exact file names that
+``keras.applications.MobileNetV2(weights="imagenet")`` looks for in ``$KERAS_HOME/models/`` (Keras checks no
+hash for them), and :func:`write_standin_data` lays the mirror's photos out like the full data sets. Both
+write only into folders the calling test owns: never into a user's Keras cache. Nothing computed on them is a
+result: every accuracy they give is that of random features.
+
+Plain random initialisation lets the activations collapse through MobileNetV2's depth (a head trained on the
+pooled features may then not move at all), so each BatchNormalization layer's moving statistics are set, in
+order, from one batch of real photos: every layer then sees inputs of a sane scale.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+MARK = "STAND-IN WEIGHTS (random, for testing full mode's code path; not results)"
+NO_TOP = "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5"
+WITH_TOP = "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224.h5"
+FLOWER_CLASSES = ("daisy", "dandelion", "roses", "sunflowers", "tulips")
+
+
+def _photos(folder: Path, n: int, size: int = 224) -> np.ndarray:
+    """``n`` photos of ``folder`` (recursively), resized to ``size`` pixels, float32 in [0, 255]."""
+    from PIL import Image
+
+    files = sorted(folder.rglob("*.jpg"))
+    files = [files[i] for i in np.linspace(0, len(files) - 1, n).astype(int)]  # spread over the classes
+    return np.stack([np.asarray(Image.open(f).convert("RGB").resize((size, size)), "float32") for f in files])
+
+
+def calibrate_batchnorm(model, images) -> None:
+    """Set every BatchNorm layer's moving mean and variance to its input statistics on ``images``.
+
+    One call in training mode with ``momentum = 0``: each BatchNorm layer normalises with the batch statistics
+    and stores exactly them, so the inputs it saw are those it will see in inference mode on this batch.
+    """
+    import keras
+
+    batchnorm = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    momenta = [layer.momentum for layer in batchnorm]
+    for layer in batchnorm:
+        layer.momentum = 0.0
+    model(keras.applications.mobilenet_v2.preprocess_input(images.copy()), training=True)
+    for layer, momentum in zip(batchnorm, momenta):
+        layer.momentum = momentum
+
+
+def _save_legacy_h5(model, path: Path) -> None:
+    """Weights in the legacy HDF5 layout that ``keras.applications`` files use (Keras 3 saves ``.weights.h5``)."""
+    import h5py
+    from keras.src.legacy.saving import legacy_h5_format
+
+    with h5py.File(path, "w") as handle:
+        legacy_h5_format.save_weights_to_hdf5_group(handle, model)
+        handle.attrs["stand_in"] = MARK
+
+
+def write_standin_weights(keras_home: Path, photos: Path, seed: int = 0) -> list[Path]:
+    """Write stand-in MobileNetV2 weights under ``keras_home/models``; return the files written."""
+    import keras
+
+    keras_home = Path(keras_home)
+    if keras_home.resolve() == (Path.home() / ".keras").resolve():
+        raise ValueError("stand-in weights never go into the user's Keras cache: use a temporary KERAS_HOME.")
+    models = keras_home / "models"
+    models.mkdir(parents=True, exist_ok=True)
+    keras.utils.set_random_seed(seed)
+    with_top = keras.applications.MobileNetV2(weights=None)
+    calibrate_batchnorm(with_top, _photos(Path(photos), 16))
+    no_top = keras.applications.MobileNetV2(weights=None, include_top=False, input_shape=(224, 224, 3))
+    for layer in no_top.layers:
+        if layer.weights:
+            layer.set_weights(with_top.get_layer(layer.name).get_weights())
+    _save_legacy_h5(with_top, models / WITH_TOP)
+    _save_legacy_h5(no_top, models / NO_TOP)
+    keras.backend.clear_session()
+    return [models / WITH_TOP, models / NO_TOP]
+
+
+def write_standin_data(data_root: Path, mirror: Path) -> dict[str, Path]:
+    """The mirror's photos laid out like the full data sets (``flower_photos/``, ``cats_and_dogs_filtered/``)."""
+    data_root, mirror = Path(data_root), Path(mirror)
+    flowers = data_root / "flower_photos"
+    cats_dogs = data_root / "cats_and_dogs_filtered" / "train"
+    for name in FLOWER_CLASSES:
+        shutil.copytree(mirror / "flower_photos_small" / name, flowers / name, dirs_exist_ok=True)
+    for name in ("cats", "dogs"):
+        shutil.copytree(mirror / "cats_and_dogs_small" / name, cats_dogs / name, dirs_exist_ok=True)
+    return {"flowers": flowers, "cats_dogs": cats_dogs}
