@@ -54,10 +54,17 @@ def _plain(value):
 
 
 def _names(config, found: list) -> None:
-    """Every layer or operation name of a (nested) functional config, in order of appearance."""
+    """Every layer or operation name of a (nested) functional or Sequential config, in order of appearance."""
     if isinstance(config, dict):
-        if isinstance(config.get("name"), str) and ("inbound_nodes" in config or "layers" in config):
+        layers = config.get("layers")
+        if isinstance(layers, list) and isinstance(config.get("name"), str):  # a model
             found.append(config["name"])
+        for entry in layers if isinstance(layers, list) else []:  # its layers (Sequential ones have no nodes)
+            inner = entry.get("config") if isinstance(entry, dict) else None
+            name = entry.get("name") if isinstance(entry, dict) and "name" in entry else (
+                inner.get("name") if isinstance(inner, dict) else None)
+            if isinstance(name, str):
+                found.append(name)
         for value in config.values():
             _names(value, found)
     elif isinstance(config, list):
@@ -129,9 +136,17 @@ def _all_layers(model) -> list:
 
 def _probe_fingerprint(model, image_size: int) -> str:
     """SHA-1 of the model's outputs on two fixed pseudo-random images in [0, 255], rounded (float16)."""
+    import keras
+
     images = np.random.default_rng(0).uniform(0, 255, (2, image_size, image_size, 3)).astype("float32")
-    outputs = np.asarray(model(images, training=False), dtype="float32")
-    return hashlib.sha1(outputs.astype("float16").tobytes()).hexdigest()
+    try:
+        outputs = keras.tree.flatten(model(images, training=False))
+    except Exception as error:  # the extraction itself will fail, with the model's own message
+        return f"failed: {type(error).__name__}"
+    digest = hashlib.sha1()
+    for output in outputs:
+        digest.update(np.asarray(output, dtype="float32").astype("float16").tobytes())
+    return digest.hexdigest()
 
 
 def _files_fingerprint(paths) -> list:

@@ -180,6 +180,15 @@ def test_key_ignores_generated_names(photos):
     assert first.layers[1].name != second.layers[1].name  # conv2d vs conv2d_1
     assert features.cache_key(first, paths, labels, SIZE) == features.cache_key(second, paths, labels, SIZE)
 
+    def sequential(scale):
+        keras.utils.set_random_seed(0)
+        return keras.Sequential([keras.Input(shape=(SIZE, SIZE, 3)), keras.layers.Rescaling(scale),
+                                 keras.layers.Conv2D(4, 3), keras.layers.GlobalAveragePooling2D()])
+
+    key = features.cache_key(sequential(1 / 255), paths, labels, SIZE)
+    assert key == features.cache_key(sequential(1 / 255), paths, labels, SIZE)
+    assert key != features.cache_key(sequential(1 / 127.5), paths, labels, SIZE)
+
 
 class Halve(keras.layers.Layer):
     """A custom layer: its config says nothing about what it computes."""
