@@ -3,8 +3,9 @@
 :func:`extract_features` runs a model (images in [0, 255] -> one feature vector per image) over a list of
 image files with a progress bar and keeps the result twice: in memory (for this session) and on disk under
 ``$KERAS_HOME/course_cache/features/`` (for the next one). The key is a hash of everything the features depend
-on: the model's name, architecture and weights (a fingerprint of their bytes), the image size and the list of
-files with their labels, sizes and modification times. Change any of them and the features are extracted again.
+on: the whole extractor (its computation graph, preprocessing included, and the bytes of its weights), the image
+size and the list of files with their labels, sizes and modification times. Change any of them (fix the
+preprocessing and restart the kernel, say) and the features are extracted again.
 
 Also here: :func:`plot_pca`, the 2-D PCA picture of features coloured by class.
 """
@@ -30,15 +31,121 @@ def cache_dir() -> Path:
 
 
 def weights_fingerprint(model) -> str:
-    """SHA-1 of the model's architecture (layer names, shapes) and of the bytes of all its weights."""
+    """SHA-1 of the shapes, dtypes and bytes of all the model's weights, in order (their names left out)."""
     digest = hashlib.sha1()
-    digest.update(model.name.encode())
-    for layer in model.layers:
-        digest.update(f"{layer.name}:{type(layer).__name__}".encode())
     for weight in model.weights:
         value = np.ascontiguousarray(np.asarray(weight))
-        digest.update(f"{weight.path}:{value.shape}:{value.dtype}".encode())
+        digest.update(f"{value.shape}:{value.dtype}".encode())
         digest.update(value.tobytes())
+    return digest.hexdigest()
+
+
+class _Opaque(Exception):
+    """Raised while describing a model when its config does not say everything it computes."""
+
+
+def _plain(value):
+    """``json.dumps``'s fallback: arrays as lists, anything else makes the description opaque."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    raise _Opaque(f"cannot serialise a {type(value).__name__}")
+
+
+def _names(config, found: list) -> None:
+    """Every layer or operation name of a (nested) functional or Sequential config, in order of appearance."""
+    if isinstance(config, dict):
+        layers = config.get("layers")
+        if isinstance(layers, list) and isinstance(config.get("name"), str):  # a model
+            found.append(config["name"])
+        for entry in layers if isinstance(layers, list) else []:  # its layers (Sequential ones have no nodes)
+            inner = entry.get("config") if isinstance(entry, dict) else None
+            name = entry.get("name") if isinstance(entry, dict) and "name" in entry else (
+                inner.get("name") if isinstance(inner, dict) else None)
+            if isinstance(name, str):
+                found.append(name)
+        for value in config.values():
+            _names(value, found)
+    elif isinstance(config, list):
+        for value in config:
+            _names(value, found)
+
+
+def _renamed(config, mapping: dict):
+    """``config`` with every string equal to a layer name replaced by that layer's position."""
+    if isinstance(config, dict):
+        return {key: _renamed(value, mapping) for key, value in config.items()}
+    if isinstance(config, (list, tuple)):
+        return [_renamed(value, mapping) for value in config]
+    if isinstance(config, str):
+        return mapping.get(config, config)
+    return config
+
+
+def _is_opaque(config) -> bool:
+    """True if the config holds a Lambda layer, a Python function or a class not defined by Keras itself."""
+    if isinstance(config, dict):
+        if config.get("class_name") in ("Lambda", "__lambda__", "__function__"):
+            return True
+        module = config.get("module")
+        if isinstance(module, str) and "class_name" in config and not module.split(".")[0] == "keras":
+            return True
+        return any(_is_opaque(value) for value in config.values())
+    if isinstance(config, list):
+        return any(_is_opaque(value) for value in config)
+    return False
+
+
+def architecture_fingerprint(model) -> str:
+    """SHA-1 of the model's whole computation graph: its config (every layer and operation, their settings,
+    constants and connections), with automatic names (``conv2d_1``, ``input_layer_3``) replaced by positions.
+
+    Keras's own layers and operations are fully described by their config: a ``Rescaling(1/255)`` and a
+    ``Rescaling(1/127.5, offset=-1)``, or ``x / 127.5 - 1`` (what MobileNet's ``preprocess_input`` adds) and
+    nothing, give different fingerprints. A config cannot describe what a ``Lambda`` layer's function reads from
+    outside it, nor what a custom layer's code does; when the model holds one (or its config cannot be
+    serialised at all), the fingerprint is marked opaque and :func:`cache_key` adds the model's outputs on a
+    fixed probe batch. Returns ``"opaque:<hash>"`` in that case.
+    """
+    try:
+        config = model.get_config()
+        found: list = []
+        _names(config, found)
+        mapping = {name: f"#{i}" for i, name in enumerate(dict.fromkeys(found))}
+        config = _renamed(config, mapping)
+        text = json.dumps(config, sort_keys=True, default=_plain)
+        opaque = _is_opaque(config)
+    except Exception as error:  # a subclassed model without get_config, an unserialisable argument...
+        text, opaque = f"{type(model).__module__}.{type(model).__qualname__}: {type(error).__name__}", True
+    classes = [f"{type(layer).__module__}.{type(layer).__qualname__}" for layer in _all_layers(model)]
+    digest = hashlib.sha1(text.encode())
+    digest.update(json.dumps(classes).encode())
+    return ("opaque:" if opaque or any(not c.startswith("keras.") for c in classes) else "") + digest.hexdigest()
+
+
+def _all_layers(model) -> list:
+    """The model's layers, with the layers of nested models, depth first."""
+    out = []
+    for layer in getattr(model, "layers", []):
+        out.append(layer)
+        if hasattr(layer, "layers"):
+            out.extend(_all_layers(layer))
+    return out
+
+
+def _probe_fingerprint(model, image_size: int) -> str:
+    """SHA-1 of the model's outputs on two fixed pseudo-random images in [0, 255], rounded (float16)."""
+    import keras
+
+    images = np.random.default_rng(0).uniform(0, 255, (2, image_size, image_size, 3)).astype("float32")
+    try:
+        outputs = keras.tree.flatten(model(images, training=False))
+    except Exception as error:  # the extraction itself will fail, with the model's own message
+        return f"failed: {type(error).__name__}"
+    digest = hashlib.sha1()
+    for output in outputs:
+        digest.update(np.asarray(output, dtype="float32").astype("float16").tobytes())
     return digest.hexdigest()
 
 
@@ -52,10 +159,19 @@ def _files_fingerprint(paths) -> list:
 
 
 def cache_key(model, paths, labels, image_size: int) -> str:
-    """The hash that names a set of cached features (model + weights, image size, files and labels)."""
+    """The hash that names a set of cached features: the whole extractor, image size, files and labels.
+
+    The extractor counts with its whole computation graph (:func:`architecture_fingerprint`: preprocessing
+    operations and their constants included, automatic layer names ignored) and its weights
+    (:func:`weights_fingerprint`). When the graph holds something its config cannot describe (a ``Lambda``
+    layer, a custom layer), the key also holds the model's outputs on a fixed probe batch (one forward pass
+    of two images), so that changing what such a layer computes still changes the key.
+    """
+    architecture = architecture_fingerprint(model)
     description = {
-        "model": model.name,
+        "architecture": architecture,
         "weights": weights_fingerprint(model),
+        "probe": _probe_fingerprint(model, image_size) if architecture.startswith("opaque:") else None,
         "image_size": int(image_size),
         "files": _files_fingerprint(paths),
         "labels": [int(label) for label in np.asarray(labels)],

@@ -126,3 +126,92 @@ def test_pca_2d():
     x = rng.normal(size=(50, 5)) * np.array([10, 3, 0.1, 0.1, 0.1])
     points, ratio = features.pca_2d(x)
     assert points.shape == (50, 2) and ratio[0] > ratio[1] > 0 and ratio.sum() > 0.95
+
+
+def extractor_with(preprocessing, seed=0):
+    """The same layers and weights behind different preprocessing: ``preprocessing`` maps the input tensor."""
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input(shape=(SIZE, SIZE, 3), name="images")
+    x = keras.layers.Conv2D(4, 3, name="conv")(preprocessing(inputs))
+    return keras.Model(inputs, keras.layers.GlobalAveragePooling2D(name="pool")(x), name="extractor")
+
+
+PREPROCESSINGS = {
+    "none": lambda x: x,
+    "op: [-1, 1]": lambda x: x / 127.5 - 1.0,  # what MobileNet's preprocess_input does (two ops, no layer)
+    "op: [0, 1]": lambda x: x / 255.0,
+    "Rescaling to [-1, 1]": lambda x: keras.layers.Rescaling(1 / 127.5, offset=-1, name="scale")(x),
+    "Rescaling to [0, 1]": lambda x: keras.layers.Rescaling(1 / 255, name="scale")(x),
+}
+
+
+def test_key_covers_the_whole_extractor_not_only_its_layers_and_weights(photos):
+    """A student fixes the preprocessing and restarts the kernel: the old features must not come back."""
+    paths, labels = photos
+    models = {name: extractor_with(f) for name, f in PREPROCESSINGS.items()}
+    reference = models["none"].get_weights()
+    for model in models.values():  # the same layer names and weights everywhere: only preprocessing differs
+        assert [w.shape for w in model.get_weights()] == [w.shape for w in reference]
+        model.set_weights(reference)
+    keys = {name: features.cache_key(model, paths, labels, SIZE) for name, model in models.items()}
+    assert len(set(keys.values())) == len(keys), keys
+    assert keys["none"] == features.cache_key(extractor_with(PREPROCESSINGS["none"]), paths, labels, SIZE)
+
+    stale, _ = features.extract_features(models["none"], paths, labels, SIZE, progress=False)
+    for name in ("op: [-1, 1]", "Rescaling to [0, 1]"):
+        features.clear_memory_cache()  # a restart: only the disk cache is left
+        fixed = Counting(models[name])
+        fresh, _ = features.extract_features(fixed, paths, labels, SIZE, progress=False)
+        assert fixed.calls == 1, f"{name}: served the cached features of another extractor"
+        assert not np.allclose(fresh, stale)
+
+
+def test_key_ignores_generated_names(photos):
+    """Running the cell that builds an extractor again (new automatic layer names) still hits the cache."""
+    paths, labels = photos
+
+    def build():
+        keras.utils.set_random_seed(0)
+        inputs = keras.Input(shape=(SIZE, SIZE, 3))
+        x = keras.layers.Conv2D(4, 3)(inputs / 127.5 - 1.0)
+        return keras.Model(inputs, keras.layers.GlobalAveragePooling2D()(x))
+
+    first, second = build(), build()
+    assert first.layers[1].name != second.layers[1].name  # conv2d vs conv2d_1
+    assert features.cache_key(first, paths, labels, SIZE) == features.cache_key(second, paths, labels, SIZE)
+
+    def sequential(scale):
+        keras.utils.set_random_seed(0)
+        return keras.Sequential([keras.Input(shape=(SIZE, SIZE, 3)), keras.layers.Rescaling(scale),
+                                 keras.layers.Conv2D(4, 3), keras.layers.GlobalAveragePooling2D()])
+
+    key = features.cache_key(sequential(1 / 255), paths, labels, SIZE)
+    assert key == features.cache_key(sequential(1 / 255), paths, labels, SIZE)
+    assert key != features.cache_key(sequential(1 / 127.5), paths, labels, SIZE)
+
+
+class Halve(keras.layers.Layer):
+    """A custom layer: its config says nothing about what it computes."""
+
+    factor = 0.5
+
+    def call(self, x):
+        return x * self.factor
+
+
+def test_lambda_and_custom_layers_are_told_apart_by_their_outputs(photos):
+    paths, labels = photos
+    scale = {"value": 1 / 255}
+    lambda_model = extractor_with(lambda x: keras.layers.Lambda(lambda t: t * scale["value"])(x))
+    key = features.cache_key(lambda_model, paths, labels, SIZE)
+    assert key == features.cache_key(lambda_model, paths, labels, SIZE)  # deterministic
+    scale["value"] = 1 / 127.5  # the function's code is the same, what it computes is not
+    assert key != features.cache_key(lambda_model, paths, labels, SIZE)
+
+    custom = extractor_with(lambda x: Halve()(x))
+    key = features.cache_key(custom, paths, labels, SIZE)
+    Halve.factor = 0.25
+    try:
+        assert key != features.cache_key(custom, paths, labels, SIZE)
+    finally:
+        Halve.factor = 0.5
