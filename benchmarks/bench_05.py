@@ -6,6 +6,7 @@ with one extra cell that prints its results as JSON.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -22,9 +23,11 @@ print("RESULTS " + json.dumps({
     "tulip_recall": {name: float(r["recall"][new_class]) for name, r in comparison.items()},
     "fine_tuned_val": float(fine_history.history["val_accuracy"][-1]),
     "test_accuracy": test_result["accuracy"],
+    "curves": curve_table, "curve_window": WINDOW, "curve_epochs": FEW_EPOCHS,
 }))"""
 
 
+@functools.cache
 def run_flowers_notebook() -> tuple[dict, float]:
     """Execute the solution notebook plus a reporting cell; return its results and the wall time."""
     import nbformat
@@ -55,4 +58,16 @@ def flowers_accuracies():
             ["model", "evaluated on", "photos", "accuracy", "tulip recall"], rows)
 
 
-SECTIONS = [flowers_accuracies]
+def learning_curves():
+    """Start, slope and asymptote of the few-photo contenders' validation curves, as the notebook reads them."""
+    results, _ = run_flowers_notebook()
+    one_photo = 1 / results["held_out"]
+    rows = [[name, f"{q['start']:.3f}", f"{q['slope']:+.3f}", f"{q['asymptote']:.3f}"]
+            for name, q in results["curves"].items()]
+    return (f"Notebook 05: learning curves on {results['held_out']} held-out photos (one photo = {one_photo:.3f}); "
+            f"slope over epochs 1-{results['curve_window']}, asymptote over the last {results['curve_window']} "
+            f"of {results['curve_epochs']}",
+            ["model", "start (epoch 1)", "slope / epoch", "asymptote"], rows)
+
+
+SECTIONS = [flowers_accuracies, learning_curves]
