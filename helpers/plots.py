@@ -69,6 +69,45 @@ def show_feature_maps(maps: dict, n: int = 8):
     plt.show()
 
 
+def receptive_crop(image, row: int, col: int, stride: float, size: int) -> np.ndarray:
+    """The ``size`` x ``size`` crop of ``image`` around the pixels that feature-map position ``(row, col)`` sees.
+
+    A unit of a feature map ``stride`` times smaller than the image sits over the image pixel
+    ``((row + 0.5) * stride, (col + 0.5) * stride)``; the crop is centred there and shifted (not shrunk) to stay
+    inside the image. ``size`` is the caller's estimate of the unit's receptive field (capped at the image size).
+    """
+    image = np.asarray(image)
+    height, width = image.shape[:2]
+    size = int(min(size, height, width))
+    top = int(round((row + 0.5) * stride - size / 2))
+    left = int(round((col + 0.5) * stride - size / 2))
+    top = min(max(top, 0), height - size)
+    left = min(max(left, 0), width - size)
+    return image[top:top + size, left:left + size]
+
+
+def show_top_patches(patches: dict, title: str = "", size: float = 1.1):
+    """A grid of image patches, one row per ``{row label: [patch, ...]}`` entry (most exciting patch first)."""
+    import matplotlib.pyplot as plt
+
+    ncols = max(len(row) for row in patches.values())
+    fig, axes = plt.subplots(len(patches), ncols, figsize=(size * ncols + 1.6, size * len(patches) + 0.5),
+                             squeeze=False)
+    for row_axes, (label, row) in zip(axes, patches.items()):
+        for j, ax in enumerate(row_axes):
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if j < len(row):
+                ax.imshow(_as_display(row[j]), interpolation="nearest")
+            else:
+                ax.axis("off")
+        row_axes[0].set_ylabel(str(label), rotation=0, ha="right", va="center", fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    plt.show()
+
+
 def show_neighbours(images, query_indices, neighbour_indices, similarities, labels, class_names):
     """For each query photo, its nearest neighbours with their cosine similarity; a green title = same class."""
     import matplotlib.pyplot as plt
