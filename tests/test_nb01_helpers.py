@@ -1,8 +1,14 @@
 """Helpers that notebook 01 uses: the receptive-field crops and their grid, the small base's ImageNet top."""
 
-import numpy as np
+from pathlib import Path
 
-from helpers import plots
+import numpy as np
+import pytest
+
+from helpers import config, fetch, models, plots
+from helpers.config import CourseSetupError
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_receptive_crop_is_centred_on_the_unit_and_stays_inside():
@@ -37,3 +43,106 @@ def test_show_top_patches_draws_one_row_per_channel(monkeypatch):
     assert len(drawn) == 6
     assert figure.axes[0].get_ylabel() == "channel 3"
     plt.close(figure)
+
+
+# --- the small base's ImageNet top ---------------------------------------------------------------------------
+
+def _weights_server(root: Path) -> Path:
+    """A folder laid out like Keras's weight bucket, holding a MobileNet (alpha 0.25) file *with* its top.
+
+    Its weights are random: it stands in for the real download only to test the plumbing (where the file goes,
+    that the classifier loads it); no notebook ever shows predictions of random weights.
+    """
+    import h5py
+    import keras
+    from keras.src.legacy.saving import legacy_h5_format
+
+    target = root / "mobilenet" / models.SMALL_WITH_TOP
+    target.parent.mkdir(parents=True)
+    with h5py.File(target, "w") as handle:
+        legacy_h5_format.save_weights_to_hdf5_group(handle, keras.applications.MobileNet(alpha=0.25, weights=None))
+    return target
+
+
+def test_fetch_small_top_puts_it_where_the_classifier_finds_it(monkeypatch, tmp_path):
+    monkeypatch.setenv("COURSE_MODE", "small")
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    served = _weights_server(tmp_path / "bucket")
+    monkeypatch.setattr(models, "KERAS_WEIGHTS_URL", (tmp_path / "bucket").as_uri() + "/")  # no network needed
+    assert models.imagenet_classifier() is None  # not fetched yet: no predictions, not random ones
+    path = models.fetch_small_top()
+    assert path == models.small_top_path() == tmp_path / "keras" / "models" / models.SMALL_WITH_TOP
+    assert path.read_bytes() == served.read_bytes()
+    classifier = models.imagenet_classifier()
+    assert classifier.output.shape[1:] == (1000,)
+    stored = h5py_kernel(path, "conv1")
+    np.testing.assert_array_equal(classifier.get_layer("conv1").get_weights()[0], stored)
+    assert models.fetch_small_top() == path  # a re-run downloads nothing
+    monkeypatch.setattr(models, "KERAS_WEIGHTS_URL", (tmp_path / "gone").as_uri() + "/")
+    assert models.fetch_small_top() == path
+
+
+def h5py_kernel(path: Path, layer: str) -> np.ndarray:
+    import h5py
+
+    with h5py.File(path) as handle:
+        group = handle[layer]
+        return group[group.attrs["weight_names"][0]][()]
+
+
+def test_fetch_small_top_offline_is_a_clear_error_and_leaves_nothing(monkeypatch, tmp_path):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    monkeypatch.setattr(models, "KERAS_WEIGHTS_URL", (tmp_path / "no-bucket").as_uri() + "/")
+    with pytest.raises(CourseSetupError, match="fetch_data.py"):
+        models.fetch_small_top()
+    assert not models.small_top_path().exists()
+    assert models.imagenet_classifier() is None
+
+
+def test_a_damaged_top_is_an_error_not_random_weights(monkeypatch, tmp_path):
+    monkeypatch.setenv("COURSE_MODE", "small")
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    models.small_top_path().parent.mkdir(parents=True)
+    models.small_top_path().write_bytes(b"<html>not a weight file</html>")
+    with pytest.raises(CourseSetupError, match="delete it"):
+        models.imagenet_classifier()
+
+
+def test_fetch_data_fetches_the_small_top(monkeypatch):
+    import keras
+
+    calls = []
+    monkeypatch.setattr(keras.applications, "MobileNetV2", lambda **kw: calls.append(("MobileNetV2", kw)))
+    monkeypatch.setattr(keras.applications, "MobileNet", lambda **kw: calls.append(("MobileNet", kw)))
+    monkeypatch.setattr(models, "fetch_small_top", lambda: calls.append(("small top", {})))
+    monkeypatch.setattr(keras.applications.mobilenet_v2, "decode_predictions", lambda *a, **kw: None)
+    fetch.fetch_keras_weights()
+    assert ("small top", {}) in calls
+    assert ("MobileNet", {"alpha": 0.25, "input_shape": (224, 224, 3), "include_top": False,
+                          "weights": "imagenet"}) in calls
+
+
+def test_mirror_install_says_it_has_no_top(monkeypatch, tmp_path, capsys):
+    mirror = tmp_path / "mirror"
+    (mirror / fetch.MIRROR_MODELS).mkdir(parents=True)
+    (mirror / fetch.MIRROR_MODELS / models.SMALL_NO_TOP).write_bytes(b"weights")
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "data"))
+    assert fetch.main(["--mirror", str(mirror)]) == 0
+    assert "no ImageNet top for the small base" in capsys.readouterr().out
+
+
+def test_notebook_says_plainly_why_there_are_no_predictions(monkeypatch, tmp_path, capsys):
+    """The notebook's classifier cell, run with no top in the cache: no predictions, and the reason."""
+    import nbformat
+
+    monkeypatch.setenv("COURSE_MODE", "small")
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    notebook = nbformat.read(ROOT / "solutions" / "01-pretrained-models" / "01-pretrained-models.ipynb", 4)
+    (cell,) = [c for c in notebook.cells if c.source.startswith("classifier = models.imagenet_classifier()")]
+    namespace = {"models": models, "cfg": config.settings(), "photos": np.zeros((1, 224, 224, 3)), "np": np,
+                 "photo_labels": ["daisy"]}
+    exec(cell.source, namespace)
+    assert namespace["imagenet_probs"] is None
+    said = capsys.readouterr().out
+    assert str(models.small_top_path()) in said and "fetch_data.py" in said and "mirror" in said
