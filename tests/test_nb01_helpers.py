@@ -39,9 +39,11 @@ def test_show_top_patches_draws_one_row_per_channel(monkeypatch):
                "channel 7": [rng.uniform(0, 255, (8, 8, 3)) for _ in range(2)]}
     plots.show_top_patches(patches, "title")
     (figure,) = shown
-    drawn = [ax for ax in figure.axes if ax.images]
-    assert len(drawn) == 6
-    assert figure.axes[0].get_ylabel() == "channel 3"
+    assert [ax.get_ylabel() for ax in figure.axes] == ["channel 3", "channel 7"]
+    first, second = (ax.images[0].get_array() for ax in figure.axes)
+    assert first.shape[:2] == second.shape[:2] == (8, 4 * 8 + 3 * 1)  # 4 patches of 8 px, 1 px gaps
+    np.testing.assert_allclose(first[:, :8], patches["channel 3"][0] / 255, atol=1e-6)
+    assert (second[:, 2 * 9:] == 1).all()  # a shorter row is padded with white
     plt.close(figure)
 
 
