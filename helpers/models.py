@@ -43,6 +43,9 @@ def _cached_weights(name: str, folder: str) -> str:
     """Path of a Keras weight file in the cache, downloaded with Keras's own ``get_file`` if missing."""
     import keras
 
+    # Keras falls back on /tmp/.keras when the cache folder does not exist yet: create it, so the file lands
+    # where the course looks for it.
+    (keras_home() / "models").mkdir(parents=True, exist_ok=True)
     return keras.utils.get_file(name, KERAS_WEIGHTS_URL + folder + "/" + name, cache_dir=str(keras_home()),
                                 cache_subdir="models")
 

@@ -11,6 +11,13 @@ from helpers.config import CourseSetupError
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.fixture(autouse=True)
+def _keras_imported_before_keras_home_changes():
+    """Keras reads $KERAS_HOME once, when first imported: import it before a test points $KERAS_HOME elsewhere,
+    so that the tests after this file still find the real cache."""
+    import keras  # noqa: F401
+
+
 def test_receptive_crop_is_centred_on_the_unit_and_stays_inside():
     image = np.arange(32 * 32).reshape(32, 32)
     # A map of stride 4: unit (3, 5) sits over pixel (14, 22); an 8-pixel crop spans rows 10..17, cols 18..25.
