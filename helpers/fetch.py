@@ -161,12 +161,19 @@ def build_subset(class_root: Path, target: Path, per_class: int = SMALL_PER_CLAS
 
 
 def fetch_keras_weights() -> None:
-    """Have Keras download (into ``$KERAS_HOME/models``) every weight file the course loads."""
+    """Have Keras download (into ``$KERAS_HOME/models``) every weight file the course loads.
+
+    That includes the small base's ImageNet top, so that notebook 01 shows real top-k predictions in small
+    mode (Binder) too; the offline mirror cannot provide it.
+    """
     import keras
+
+    from .models import fetch_small_top
 
     keras.applications.MobileNetV2(input_shape=(224, 224, 3), include_top=False, weights="imagenet")
     keras.applications.MobileNetV2(weights="imagenet")
     keras.applications.MobileNet(alpha=0.25, input_shape=(224, 224, 3), include_top=False, weights="imagenet")
+    fetch_small_top()
     keras.applications.mobilenet_v2.decode_predictions(__import__("numpy").zeros((1, 1000)))
 
 
@@ -197,6 +204,12 @@ def main(argv: list[str] | None = None) -> int:
             counts = install_from_mirror(args.mirror)
             print(f"Mirror {args.mirror}: {counts['copied']} file(s) copied, {counts['unchanged']} already in place.")
             print(f"  Keras cache: {keras_home() / 'models'}\n  data:        {data_dir()}")
+            from .models import SMALL_WITH_TOP
+
+            if not (keras_home() / "models" / SMALL_WITH_TOP).exists():
+                print(f"  The mirror has no ImageNet top for the small base ({SMALL_WITH_TOP}), so notebook 01 "
+                      f"shows no ImageNet predictions in small mode; `{FETCH_COMMAND}` fetches it where there "
+                      "is network.")
         else:
             fetch_all(weights=not args.no_weights)
             print(f"Data in {data_dir()}, Keras weights in {keras_home() / 'models'}.")

@@ -10,6 +10,7 @@ weights are an error that says what to download.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from .config import CourseSetupError, keras_home, settings
 from .fetch import FETCH_COMMAND
@@ -42,7 +43,29 @@ def _cached_weights(name: str, folder: str) -> str:
     """Path of a Keras weight file in the cache, downloaded with Keras's own ``get_file`` if missing."""
     import keras
 
-    return keras.utils.get_file(name, KERAS_WEIGHTS_URL + folder + "/" + name, cache_subdir="models")
+    # Keras falls back on /tmp/.keras when the cache folder does not exist yet: create it, so the file lands
+    # where the course looks for it.
+    (keras_home() / "models").mkdir(parents=True, exist_ok=True)
+    return keras.utils.get_file(name, KERAS_WEIGHTS_URL + folder + "/" + name, cache_dir=str(keras_home()),
+                                cache_subdir="models")
+
+
+def small_top_path() -> Path:
+    """Where the Keras cache keeps the small base *with* its ImageNet top (MobileNet alpha 0.25, 224 px)."""
+    return keras_home() / "models" / SMALL_WITH_TOP
+
+
+def fetch_small_top() -> Path:
+    """Download the small base's ImageNet top into the Keras cache and return its path (nothing if it is there).
+
+    It is the file ``keras.applications.MobileNet(alpha=0.25, weights="imagenet")`` downloads, fetched with
+    Keras's own ``get_file`` from the same URL. ``fetch_data.py`` calls this on a machine with network (Binder
+    does), so that notebook 01 shows real ImageNet predictions in small mode; the offline mirror has no top.
+    """
+    try:
+        return Path(_cached_weights(SMALL_WITH_TOP, "mobilenet"))
+    except Exception as error:  # Keras raises a bare Exception when a download fails
+        raise _missing(f"the ImageNet top of the small base ({SMALL_WITH_TOP})", error) from error
 
 
 def load_base(image_size: int | None = None, weights: str | None = "imagenet", name: str | None = None):
@@ -78,8 +101,9 @@ def imagenet_classifier():
 
     Full mode downloads MobileNetV2 with its top (an error if it cannot). Small
     mode uses MobileNet alpha 0.25 with its top only if that file is already in
-    the Keras cache: the offline mirror has no ImageNet top, and the course
-    never shows predictions of random weights as if they were real.
+    the Keras cache (``fetch_data.py`` puts it there on a machine with network,
+    see :func:`fetch_small_top`): the offline mirror has no ImageNet top, and the
+    course never shows predictions of random weights as if they were real.
     """
     import keras
 
@@ -89,9 +113,14 @@ def imagenet_classifier():
             return keras.applications.MobileNetV2(weights="imagenet")
         except Exception as error:
             raise _missing("MobileNetV2 with its ImageNet classification top", error) from error
-    if not (keras_home() / "models" / SMALL_WITH_TOP).exists():
+    path = small_top_path()
+    if not path.exists():
         return None
-    return keras.applications.MobileNet(alpha=0.25, weights="imagenet")
+    try:
+        return keras.applications.MobileNet(alpha=0.25, weights=str(path))
+    except Exception as error:
+        raise CourseSetupError(f"{path} is not a usable MobileNet (alpha 0.25) weight file ({error}): delete it "
+                               f"and run `{FETCH_COMMAND}` again on a machine with network.") from error
 
 
 def imagenet_class_names() -> list[str]:

@@ -69,6 +69,56 @@ def show_feature_maps(maps: dict, n: int = 8):
     plt.show()
 
 
+def receptive_crop(image, row: int, col: int, stride: float, size: int) -> np.ndarray:
+    """The ``size`` x ``size`` crop of ``image`` around the pixels that feature-map position ``(row, col)`` sees.
+
+    A unit of a feature map ``stride`` times smaller than the image sits over the image pixel
+    ``((row + 0.5) * stride, (col + 0.5) * stride)``; the crop is centred there and shifted (not shrunk) to stay
+    inside the image. ``size`` is the caller's estimate of the unit's receptive field (capped at the image size).
+    """
+    image = np.asarray(image)
+    height, width = image.shape[:2]
+    size = int(min(size, height, width))
+    top = int(round((row + 0.5) * stride - size / 2))
+    left = int(round((col + 0.5) * stride - size / 2))
+    top = min(max(top, 0), height - size)
+    left = min(max(left, 0), width - size)
+    return image[top:top + size, left:left + size]
+
+
+def show_top_patches(patches: dict, title: str = "", size: float = 1.1):
+    """A grid of image patches, one row per ``{row label: [patch, ...]}`` entry (most exciting patch first).
+
+    The patches of a row are shown side by side at the same size (each scaled up by repeating pixels to the
+    largest patch of the figure), one picture per row, so that drawing stays fast.
+    """
+    import matplotlib.pyplot as plt
+
+    rows = {label: [_as_display(patch) for patch in row] for label, row in patches.items()}
+    side = max(patch.shape[0] for row in rows.values() for patch in row)
+    ncols = max(len(row) for row in rows.values())
+    gap = max(1, side // 16)
+    fig, axes = plt.subplots(len(rows), 1, figsize=(size * ncols + 1.6, size * len(rows) + 0.5), squeeze=False)
+    for ax, (label, row) in zip(axes[:, 0], rows.items()):
+        strip = np.ones((side, ncols * (side + gap) - gap, 3), dtype="float32")
+        for j, patch in enumerate(row):
+            scale = max(1, side // patch.shape[0])
+            big = np.repeat(np.repeat(patch, scale, axis=0), scale, axis=1)[:side, :side]
+            if big.ndim == 2:
+                big = np.repeat(big[..., None], 3, axis=2)
+            strip[:big.shape[0], j * (side + gap):j * (side + gap) + big.shape[1]] = big[..., :3]
+        ax.imshow(strip, interpolation="nearest")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+        ax.set_ylabel(str(label), rotation=0, ha="right", va="center", fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    plt.show()
+
+
 def show_neighbours(images, query_indices, neighbour_indices, similarities, labels, class_names):
     """For each query photo, its nearest neighbours with their cosine similarity; a green title = same class."""
     import matplotlib.pyplot as plt

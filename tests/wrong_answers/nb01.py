@@ -1,43 +1,39 @@
-"""Wrong answers of our own, per assignment: each must lose points in the cells it names.
+"""Wrong answers of our own for notebook 01: plausible mistakes, each of which must lose points.
 
 ``WRONG[assignment][case] = ({grade_id: source of the solution cell}, {test grade ids that must lose points})``.
-Cells not named keep the reference solution, so each case isolates one mistake.
+Each case costs one full notebook run, so a case carries one mistake in EACH of the four graded cells (they are
+graded independently: no graded cell uses another's answer). Every cell not named keeps the reference solution.
+
+Mistakes covered, per graded cell:
+
+- ``top-k``: least likely first; k ignored; names paired by rank instead of by index; the probabilities put through
+  a softmax again; no validation of k and lengths.
+- ``split-model``: the base cut one layer early; a head of fresh layers (new weights, 1000 outputs); a head of
+  copies with the same weights (not the model's own layers); the cut hard-coded to the last 3 layers.
+- ``count-parameters``: weight tensors counted instead of numbers; every parameter counted as trainable; layers
+  of a nested model skipped (only Conv/Dense/BatchNorm layers counted); delegating to ``helpers.freezing``.
+- ``read-experiment``: rates swapped; numbers typed in from another run; chance taken as 1/1000 (ImageNet's
+  classes); one photo's worth taken as 5/N; rates as percentages.
 """
+
+_RATES = '''def same_class_rate(neighbours):
+    return float((gallery.labels[neighbours] == gallery.labels[:, None]).mean())
+
+
+class_sizes = np.bincount(gallery.labels)
+n_photos = len(gallery.labels)
+'''
 
 WRONG = {
     "01-pretrained-models": {
-        "top-k off by one": (
-            {"top-k": '''def top_k(probabilities, class_names, k=5):
-    order = np.argsort(-np.asarray(probabilities))[:k + 1]
-    return [(class_names[i], float(probabilities[i])) for i in order]'''},
-            {"top-k-tests"},
-        ),
-        "top-k least likely first": (
-            {"top-k": '''def top_k(probabilities, class_names, k=5):
+        "least likely first; base cut one layer early; weight tensors counted; rates swapped": (
+            {
+                "top-k": '''def top_k(probabilities, class_names, k=5):
     if not 1 <= k <= len(probabilities) or len(probabilities) != len(class_names):
         raise ValueError("bad k")
     order = np.argsort(np.asarray(probabilities))[:k]
-    return [(class_names[i], float(probabilities[i])) for i in order]'''},
-            {"top-k-tests"},
-        ),
-        "top-k no validation": (
-            {"top-k": '''def top_k(probabilities, class_names, k=5):
-    order = np.argsort(-np.asarray(probabilities), kind="stable")[:k]
-    return [(class_names[i], float(probabilities[i])) for i in order]'''},
-            {"top-k-tests"},
-        ),
-        "head with fresh weights and wrong number of outputs": (
-            {"split-model": '''def split_model(model, layer_name):
-    cut = model.get_layer(layer_name)
-    base = keras.Model(model.input, cut.output)
-    head_input = keras.Input(shape=cut.output.shape[1:])
-    pooled = keras.layers.GlobalAveragePooling2D()(head_input)
-    head = keras.Model(head_input, keras.layers.Dense(1000, activation="softmax")(pooled))
-    return base, head'''},
-            {"split-model-tests"},
-        ),
-        "split after the wrong layer": (
-            {"split-model": '''def split_model(model, layer_name):
+    return [(class_names[i], float(probabilities[i])) for i in order]''',
+                "split-model": '''def split_model(model, layer_name):
     names = [layer.name for layer in model.layers]
     cut = model.layers[names.index(layer_name) - 1]
     base = keras.Model(model.input, cut.output)
@@ -45,22 +41,127 @@ WRONG = {
     x = head_input
     for layer in model.layers[names.index(layer_name) + 1:]:
         x = layer(x)
-    return base, keras.Model(head_input, x)'''},
-            {"split-model-tests"},
-        ),
-        "counts weight tensors, not parameters": (
-            {"count-parameters": '''def count_parameters(model):
+    return base, keras.Model(head_input, x)''',
+                "count-parameters": '''def count_parameters(model):
     trainable, non_trainable = len(model.trainable_weights), len(model.non_trainable_weights)
     return {"layers": len(model.layers), "trainable": trainable, "non_trainable": non_trainable,
-            "total": model.count_params()}'''},
-            {"count-parameters-tests"},
+            "total": model.count_params()}''',
+                "read-experiment": _RATES + '''pretrained_rate = same_class_rate(neighbours_of["random"])
+random_rate = same_class_rate(neighbours_of["pretrained"])
+transfer_gain = pretrained_rate - random_rate
+chance_rate = float((class_sizes * (class_sizes - 1)).sum() / (n_photos * (n_photos - 1)))
+one_photo = 1 / n_photos
+random_beats_chance = bool(random_rate - chance_rate > one_photo)''',
+            },
+            {"top-k-tests", "split-model-tests", "count-parameters-tests", "read-experiment-tests"},
         ),
-        "every parameter counted as trainable": (
-            {"count-parameters": '''def count_parameters(model):
+        "k ignored; head of fresh layers; every parameter trainable; numbers typed in from another run": (
+            {
+                "top-k": '''def top_k(probabilities, class_names, k=5):
+    probabilities = np.asarray(probabilities, dtype="float64")
+    if len(probabilities) != len(class_names) or not 1 <= k <= len(probabilities):
+        raise ValueError("bad input")
+    order = np.argsort(-probabilities)[:5]
+    return [(class_names[i], float(probabilities[i])) for i in order]''',
+                "split-model": '''def split_model(model, layer_name):
+    cut = model.get_layer(layer_name)
+    base = keras.Model(model.input, cut.output)
+    head_input = keras.Input(shape=cut.output.shape[1:])
+    pooled = keras.layers.GlobalAveragePooling2D()(head_input)
+    head = keras.Model(head_input, keras.layers.Dense(1000, activation="softmax")(pooled))
+    return base, head''',
+                "count-parameters": '''def count_parameters(model):
     total = model.count_params()
-    return {"layers": len(model.layers), "trainable": total, "non_trainable": 0, "total": total}'''},
-            {"count-parameters-tests"},
+    return {"layers": len(model.layers), "trainable": total, "non_trainable": 0, "total": total}''',
+                "read-experiment": '''pretrained_rate = 0.85
+random_rate = 0.3
+transfer_gain = pretrained_rate - random_rate
+chance_rate = 0.2
+one_photo = 1 / 500
+random_beats_chance = True''',
+            },
+            {"top-k-tests", "split-model-tests", "count-parameters-tests", "read-experiment-tests", "chance-tests"},
         ),
-        "wrong concept answer": ({"concept": 'answer = "a"'}, {"concept-tests"}),
+        "names paired by rank; head of copies; nested model skipped; chance as 1/1000": (
+            {
+                "top-k": '''def top_k(probabilities, class_names, k=5):
+    if len(probabilities) != len(class_names) or not 1 <= k <= len(probabilities):
+        raise ValueError("bad input")
+    ranked = sorted(probabilities, reverse=True)[:k]
+    return [(class_names[rank], float(p)) for rank, p in enumerate(ranked)]''',
+                "split-model": '''def split_model(model, layer_name):
+    cut = model.get_layer(layer_name)
+    base = keras.Model(model.input, cut.output)
+    names = [layer.name for layer in model.layers]
+    x = head_input = keras.Input(shape=cut.output.shape[1:])
+    for layer in model.layers[names.index(layer_name) + 1:]:
+        copy = layer.__class__.from_config(layer.get_config())
+        x = copy(x)
+        copy.set_weights(layer.get_weights())
+    return base, keras.Model(head_input, x)''',
+                "count-parameters": '''def count_parameters(model):
+    kinds = (keras.layers.Conv2D, keras.layers.DepthwiseConv2D, keras.layers.Dense, keras.layers.BatchNormalization)
+    trainable = non_trainable = 0
+    for layer in model.layers:
+        if isinstance(layer, kinds):
+            trainable += sum(int(np.prod(w.shape)) for w in layer.trainable_weights)
+            non_trainable += sum(int(np.prod(w.shape)) for w in layer.non_trainable_weights)
+    return {"layers": len(model.layers), "trainable": trainable, "non_trainable": non_trainable,
+            "total": trainable + non_trainable}''',
+                "read-experiment": _RATES + '''pretrained_rate = same_class_rate(neighbours_of["pretrained"])
+random_rate = same_class_rate(neighbours_of["random"])
+transfer_gain = pretrained_rate - random_rate
+chance_rate = 1 / 1000
+one_photo = 1 / n_photos
+random_beats_chance = bool(random_rate - chance_rate > one_photo)''',
+            },
+            {"top-k-tests", "split-model-tests", "count-parameters-tests", "chance-tests"},
+        ),
+        "softmax applied again; cut hard-coded; count delegated to helpers.freezing; one photo as 5/N": (
+            {
+                "top-k": '''def top_k(probabilities, class_names, k=5):
+    probabilities = np.asarray(probabilities, dtype="float64")
+    if len(probabilities) != len(class_names) or not 1 <= k <= len(probabilities):
+        raise ValueError("bad input")
+    probabilities = np.exp(probabilities) / np.exp(probabilities).sum()
+    order = np.argsort(-probabilities)[:k]
+    return [(class_names[i], float(probabilities[i])) for i in order]''',
+                "split-model": '''def split_model(model, layer_name):
+    cut = model.layers[-4]
+    base = keras.Model(model.input, cut.output)
+    x = head_input = keras.Input(shape=cut.output.shape[1:])
+    for layer in model.layers[-3:]:
+        x = layer(x)
+    return base, keras.Model(head_input, x)''',
+                "count-parameters": '''from helpers import freezing
+
+
+def count_parameters(model):
+    split = freezing.parameter_split(model, 0)
+    return {"layers": len(model.layers), "trainable": split["trainable"], "non_trainable": split["frozen"],
+            "total": split["total"]}''',
+                "read-experiment": _RATES + '''pretrained_rate = same_class_rate(neighbours_of["pretrained"])
+random_rate = same_class_rate(neighbours_of["random"])
+transfer_gain = pretrained_rate - random_rate
+chance_rate = float((class_sizes * (class_sizes - 1)).sum() / (n_photos * (n_photos - 1)))
+one_photo = 5 / n_photos
+random_beats_chance = bool(random_rate - chance_rate > one_photo)''',
+            },
+            {"top-k-tests", "split-model-tests", "count-parameters-tests", "chance-tests"},
+        ),
+        "no validation of k; rates as percentages": (
+            {
+                "top-k": '''def top_k(probabilities, class_names, k=5):
+    order = np.argsort(-np.asarray(probabilities), kind="stable")[:k]
+    return [(class_names[i], float(probabilities[i])) for i in order]''',
+                "read-experiment": _RATES + '''pretrained_rate = 100 * same_class_rate(neighbours_of["pretrained"])
+random_rate = 100 * same_class_rate(neighbours_of["random"])
+transfer_gain = pretrained_rate - random_rate
+chance_rate = float((class_sizes * (class_sizes - 1)).sum() / (n_photos * (n_photos - 1)))
+one_photo = 1 / n_photos
+random_beats_chance = bool(random_rate - chance_rate > one_photo)''',
+            },
+            {"top-k-tests", "read-experiment-tests"},
+        ),
     },
 }
