@@ -14,16 +14,24 @@ A renamed notebook whose nbgrader cells belong to exactly one assignment is grad
 assignment, with a note. Files that are not notebooks, empty notebooks and notebooks of no known
 assignment get a row with a clear message; every other student is graded anyway.
 
+Students: each is shown by name exactly as given (Unicode NFC, outer spaces removed) and known to nbgrader
+by an id of its own, ``zoe-martin-1a2b3c4d``: the name in ASCII plus a hash of the exact name, so that no
+two students share an id (王伟 and 李娜, Zoë and Zoé, anna and Anna), and none starts with ``-``.
+
 How it grades: the course's ``nbgrader_config.py``, ``solutions/`` and ``helpers/`` are copied into
 a temporary folder; ``nbgrader generate_assignment`` rebuilds the release and the gradebook there;
 the source notebooks are then removed from that copy, so that student code cannot read them during
-grading. Each submission is read (never written), normalised (Colab's nbformat 4.0 without cell ids),
-locked cells it deleted are put back from the release, and it is written to ``submitted/``. One
-``nbgrader autograde`` run per assignment executes every student's notebook with a per-cell timeout
-(locked cells, hidden tests included, are restored from the gradebook), in a fresh ``HOME`` and
-``TMPDIR``. Scores are read from the gradebook into ``grades.csv`` (one row per student and
-assignment); ``nbgrader generate_feedback`` writes HTML feedback. ``--out`` receives ``grades.csv``,
-``scores.json`` (points per graded cell), ``feedback/``, ``autograded/`` and ``grading.log``.
+grading. Each submission is read (never written) and repaired: grading metadata a student copied with a
+cell or edited is put back as released, locked cells it deleted are put back from the release, and
+Colab's nbformat 4.0 without cell ids is normalised; every repair is noted in the row's message. It is
+written to ``submitted/``, and one ``nbgrader autograde`` per student, in the student's own copy of the
+course, executes it with a per-cell timeout (locked cells, hidden tests included, are restored from the
+gradebook), in a fresh ``HOME`` and ``TMPDIR``. A kernel that dies costs the cells from the crash on
+(``SurviveDeadKernel``, set in ``nbgrader_config.py``). Scores are read from the gradebook into
+``grades.csv`` (one row per student and assignment) only if nbgrader wrote the autograded notebook: a row
+says ``graded`` only then, else ``failed`` and why. ``nbgrader generate_feedback`` writes HTML feedback,
+without hidden tests (``nbgrader_config.py``). ``--out`` receives ``grades.csv``, ``scores.json`` (points
+per graded cell), ``feedback/<student id>/``, ``autograded/<student id>/`` and ``grading.log``.
 ``solutions/``, ``notebooks/`` and the students' files are never modified.
 
 This does NOT sandbox student code: it runs with your rights (see the README's instructor section).

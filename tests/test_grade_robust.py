@@ -45,14 +45,15 @@ def tiny_source() -> nbformat.NotebookNode:
         new_code_cell("### BEGIN SOLUTION\n" + RIGHT["double"] + "\n### END SOLUTION", metadata=_meta("double",
                                                                                                      solution=True)),
         new_code_cell('assert double(2) == 4, "double(2) should be 4"\n### BEGIN HIDDEN TESTS\n'
-                      'assert double(-7) == -14, "SECRET-7"\n### END HIDDEN TESTS',
+                      'secret = -7  # SECRET-CODE\nassert double(secret) == -14, "double must work for negative '
+                      'numbers"\n### END HIDDEN TESTS',
                       metadata=_meta("double-tests", grade=True, locked=True, points=POINTS["double-tests"])),
         new_markdown_cell("Now greet.", metadata=_meta("md-2", locked=True)),
         new_code_cell("### BEGIN SOLUTION\n" + RIGHT["greet"] + "\n### END SOLUTION", metadata=_meta("greet",
                                                                                                    solution=True)),
         new_markdown_cell("Test it.", metadata=_meta("md-3", locked=True)),
         new_code_cell('assert greet("a") == "hi a"\n### BEGIN HIDDEN TESTS\n'
-                      'assert greet("SECRET-B") == "hi SECRET-B", "SECRET-MESSAGE"\n### END HIDDEN TESTS',
+                      'assert greet("SECRET-CODE") == "hi SECRET-CODE"\n### END HIDDEN TESTS',
                       metadata=_meta("greet-tests", grade=True, locked=True, points=POINTS["greet-tests"])),
     ], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
 
@@ -198,7 +199,7 @@ def test_kernel_death_costs_the_cells_from_the_crash_on(graded_class):
     row = next(r for r in rows if r["student"] == "crash")
     assert row["status"] == "graded", row  # nbgrader did grade it, with SurviveDeadKernel
     assert row["score"] == POINTS["double-tests"], row  # passed before the crash: kept; greet-tests after: 0
-    assert "kernel died" in row["message"] and "os._exit(1)" in row["message"] and "greet-tests" in row["message"]
+    assert "kernel died in cell 4 \"import os\"" in row["message"] and "(greet-tests)" in row["message"], row
 
 
 @pytest.mark.grading
@@ -329,16 +330,33 @@ def test_plain_nbgrader_with_the_course_config(tiny_course, tmp_path):
     assert scores["deleted-under-heading"]["score"] == 0
     # The course's SurviveDeadKernel: the test before the crash keeps its points.
     assert autograded("crash") and scores["crash"]["cells"] == {"double-tests": 2.0, "greet-tests": 0.0}
+    # Without add_missing_cells (nbgrader's default) a deleted test cell is not put back nor run: a right
+    # answer gets 0 for it, the cell waiting for a manual grade.
+    (course / "submitted" / "plain" / TINY).mkdir(parents=True)
+    deleted_after_answer.cells[index_of(deleted_after_answer, "double")].source = RIGHT["double"]
+    nbformat.write(deleted_after_answer, course / "submitted" / "plain" / TINY / f"{TINY}.ipynb")
+    grade.nbgrader(course, "autograde", TINY, "--student", "plain")
+    cells = nbformat.read(course / "autograded" / "plain" / TINY / f"{TINY}.ipynb", as_version=4).cells
+    assert "double-tests" not in [gid(c) for c in cells]
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        grades = {g.name: g for g in gb.find_submission_notebook(TINY, TINY, "plain").grades}
+        assert grades["double-tests"].score == 0 and grades["double-tests"].needs_manual_grade
+        assert grades["greet-tests"].score == POINTS["greet-tests"]
 
     # Feedback: the course's config shows no hidden test; nbgrader's default configuration shows them.
     grade.nbgrader(course, "generate_feedback", TINY, "--force")
     html = (course / "feedback" / "wrong" / TINY / f"{TINY}.html").read_text()
     assert "SECRET" not in html and "HIDDEN TESTS" not in html and "double(2) should be 4" in html
+    # A failing hidden test shows its message (written for students), not its code.
+    html = (course / "feedback" / "edited" / TINY / f"{TINY}.html").read_text()
+    assert "double must work for negative numbers" in html and "SECRET" not in html
     config = (course / "nbgrader_config.py").read_text()
     (course / "nbgrader_config.py").write_text(config.replace("c.GenerateFeedback.preprocessors", "_unused"))
     grade.nbgrader(course, "generate_feedback", TINY, "--force")
     html = (course / "feedback" / "wrong" / TINY / f"{TINY}.html").read_text()
-    assert "SECRET-7" in html and "SECRET-MESSAGE" in html, "nbgrader's default feedback no longer shows them?"
+    assert "SECRET-CODE" in html, "nbgrader's default feedback no longer shows hidden tests?"
 
 
 def test_tiny_course_is_valid(tiny_course):
