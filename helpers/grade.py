@@ -116,15 +116,15 @@ class SurviveDeadKernel(Execute):
 
         if getattr(self, "died_in", None) is not None:
             if cell.cell_type == "code":
-                cell.outputs = [new_output("error", ename=KERNEL_DIED, evalue=f"not run: the kernel died in cell "
-                                           f"{self.died_in}", traceback=[f"{KERNEL_DIED}: not run (the kernel died "
-                                                                         f"in cell {self.died_in})"])]
+                where = f"cell {self.died_in + 1}"  # counted from 1, as describe_cell does
+                cell.outputs = [new_output("error", ename=KERNEL_DIED, evalue=f"not run: the kernel died in {where}",
+                                           traceback=[f"{KERNEL_DIED}: not run (the kernel died in {where})"])]
             return cell, resources
         try:
             return super().preprocess_cell(cell, resources, index)
         except DeadKernelError:
             self.died_in = index
-            self.log.error("The kernel died in cell %s: the cells after it are not run", index)
+            self.log.error("The kernel died in cell %s: the cells after it are not run", index + 1)
             message = "the kernel died while running this cell (a crash, os._exit or out of memory)"
             cell.outputs.append(new_output("error", ename=KERNEL_DIED, evalue=message,
                                            traceback=[f"{KERNEL_DIED}: {message}"]))
@@ -342,7 +342,11 @@ def read_submission(sub: Submission, known: dict[str, str], releases: dict) -> N
 
 
 def normalise(nb):
-    """The notebook as nbformat 4.5 with unique cell ids (Colab saves 4.0 without them); validated."""
+    """The notebook as nbformat 4.5 with unique cell ids (Colab saves 4.0 without them); validated.
+
+    Outputs are dropped: nbgrader clears them before it runs the notebook anyway, and Colab's outputs (widget
+    views, odd metadata) do not always pass nbformat's validation.
+    """
     import nbformat
     from nbformat.corpus.words import generate_corpus_id
 
@@ -355,8 +359,7 @@ def normalise(nb):
         cell["id"] = wanted
         seen.add(wanted)
         if cell.cell_type == "code":
-            cell.setdefault("outputs", [])
-            cell.setdefault("execution_count", None)
+            cell["outputs"], cell["execution_count"] = [], None
         else:
             cell.pop("outputs", None)
             cell.pop("execution_count", None)

@@ -284,6 +284,15 @@ def test_collect_keeps_names_as_given(tmp_path):
     assert set(found) == {"Zoë", "Zoé", "-rf"} and len(set(found.values())) == 3
 
 
+def test_outputs_that_do_not_validate_are_dropped(tiny_course):
+    nb = answered(tiny_course)
+    nb.cells[index_of(nb, "double")].outputs = [{"output_type": "display_data", "data": {"x": 1}}]  # invalid
+    with pytest.raises(nbformat.ValidationError):
+        nbformat.validate(nb)
+    fixed = grade.normalise(nb)
+    assert fixed.cells[index_of(fixed, "double")].outputs == []
+
+
 def test_repair_keeps_the_original_of_a_copied_cell_by_its_id(tiny_course):
     nb = _copier(tiny_course)
     notes = grade.repair_grading_marks(nb, release(tiny_course))
