@@ -635,6 +635,11 @@ def _grade_one(course: Path, env: dict, sub: Submission, assignment: str, notebo
 FAILURES = [  # (pattern in nbgrader's log, what it means for an instructor)
     (r"Duplicate grade id: (\S+)", "two cells carry the grade id {0} (a copied graded cell)"),
     (r"Kernel died|DeadKernelError", "the kernel died (a crash, os._exit or out of memory)"),
+    (r"CellTimeoutError: .*\n.*Timeout waiting for IOPub output(?:.*\n)*?.*preview of the cell contents:\s*\n[-\s]*"
+     r"\[?'?([^'\n]*)", "a cell ran past the timeout and the kernel did not answer the interrupt (the cell "
+     "starting \"{0}\"): grade again with a longer --timeout, on a less busy machine"),
+    (r"CellTimeoutError", "a cell ran past the timeout and the kernel did not answer the interrupt: grade again "
+     "with a longer --timeout, on a less busy machine"),
     (r"UnresponsiveKernelError|became unresponsive", "the kernel stopped responding and could not be interrupted"),
     (r"Outdated schema version|old version\s+of the nbgrader metadata", "a cell's grading metadata is outdated or "
      "was edited"),

@@ -247,6 +247,9 @@ def test_a_notebook_nbgrader_cannot_grade_is_failed_with_the_reason(tiny_course,
     ("One or more notebooks in the assignment use an old version \nof the nbgrader metadata", "outdated"),
     ("KeyError: 'grade_id'", "no grade id"),
     ("[AutogradeApp | ERROR] something new: RuntimeError: boom", "RuntimeError: boom"),
+    ("    nbclient.exceptions.CellTimeoutError: A cell timed out while it was being executed, after 4 seconds.\n"
+     "    The message was: Timeout waiting for IOPub output.\n    Here is a preview of the cell contents:\n"
+     "    -------------------\n    ['import sys', '', 'import keras']\n", 'cell starting "import sys"'),
     ("", "without saying why"),
 ])
 def test_explain_failure(log, words):
@@ -317,9 +320,14 @@ def test_plain_nbgrader_with_the_course_config(tiny_course, tmp_path):
     deleted_after_answer.cells.pop(index_of(deleted_after_answer, "double-tests"))
     deleted_under_heading = answered(course, greet=False)
     deleted_under_heading.cells.pop(index_of(deleted_under_heading, "greet-tests"))
+    renamed = answered(course)
+    renamed.cells[index_of(renamed, "greet-tests")].metadata.nbgrader["grade_id"] = "my-tests"
+    no_schema = answered(course)
+    del no_schema.cells[index_of(no_schema, "double-tests")].metadata.nbgrader["schema_version"]
     students = {"edited": edited, "deleted-after-answer": deleted_after_answer,
                 "deleted-under-heading": deleted_under_heading, "crash": _crashing(course),
-                "wrong": answered(course, double=False, greet=False)}
+                "wrong": answered(course, double=False, greet=False), "copied": _copier(course),
+                "renamed-id": renamed, "zz-no-schema": no_schema}  # nbgrader takes them in this name order
     for student, nb in students.items():
         (course / "submitted" / student / TINY).mkdir(parents=True)
         nbformat.write(nb, course / "submitted" / student / TINY / f"{TINY}.ipynb")
@@ -337,6 +345,11 @@ def test_plain_nbgrader_with_the_course_config(tiny_course, tmp_path):
     # helpers.grade.restore_deleted_cells; the gradebook then holds a silent 0.
     assert not autograded("deleted-under-heading") and "KeyError: 'md-3'" in result.stdout + result.stderr
     assert scores["deleted-under-heading"]["score"] == 0
+    # A copied graded cell, an edited grade id: nbgrader fails on the notebook (KeyError), a silent 0 again.
+    assert not autograded("copied") and scores["copied"]["score"] == 0
+    assert not autograded("renamed-id") and scores["renamed-id"]["score"] == 0
+    # An edited schema version stops the whole run (it came last here, so the others were graded).
+    assert not autograded("zz-no-schema") and "old version" in result.stdout + result.stderr
     # The course's SurviveDeadKernel: the test before the crash keeps its points.
     assert autograded("crash") and scores["crash"]["cells"] == {"double-tests": 2.0, "greet-tests": 0.0}
     # Without add_missing_cells (nbgrader's default) a deleted test cell is not put back nor run: a right
