@@ -537,7 +537,7 @@ def grade(submissions_dir: Path, out: Path, assignment: str | None = None, timeo
             for name in ("feedback", "autograded"):
                 if (course / name).is_dir():
                     shutil.copytree(course / name, out / name, dirs_exist_ok=True)
-    (out / "grading.log").write_text("\n".join(log_lines))
+    (out / "grading.log").write_text("\n".join(log_lines), encoding="utf-8")
 
     rows: list[dict] = []
     maximum = {a: None for a in known}
