@@ -1,6 +1,12 @@
-"""nbgrader configuration: solutions/ is the source, notebooks/ the student release."""
+"""nbgrader configuration: solutions/ is the source, notebooks/ the student release.
+
+Every nbgrader command run in this folder reads it, plain nbgrader and ``python -m helpers.grade`` alike, so
+what must hold for every grading path is set here: feedback without hidden tests, and a kernel that dies
+costing the cells from the crash on rather than the whole notebook.
+"""
 
 import os
+import sys
 
 c = get_config()  # noqa: F821 - provided by traitlets when nbgrader loads this file
 
@@ -19,3 +25,20 @@ c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedE
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 # Student notebooks carry no outputs.
 c.ClearOutput.enabled = True
+
+# The course's own preprocessors live in helpers/grade.py (the `nbgrader` command does not put this folder
+# on sys.path).
+sys.path.insert(0, c.CourseDirectory.root)
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+from nbgrader.converters import Autograde
+from nbgrader.preprocessors import ClearHiddenTests, Execute, GetGrades
+
+from helpers.grade import ShortTracebacks, SurviveDeadKernel
+
+# Feedback goes to students: nbgrader 0.9's default (GetGrades, CSSHTMLHeaderPreprocessor) shows the hidden
+# tests of every test cell, and a failing hidden test's traceback quotes its line. Here the hidden tests are
+# removed and the tracebacks of test cells cut to their last line (the assertion's message).
+c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, ShortTracebacks, CSSHTMLHeaderPreprocessor]
+# nbgrader's own execution, except that a dying kernel no longer zeroes the cells that passed before it.
+c.Autograde.autograde_preprocessors = [SurviveDeadKernel if p is Execute else p
+                                       for p in Autograde.class_traits()["autograde_preprocessors"].default()]

@@ -163,9 +163,9 @@ def test_grade_command_on_crafted_submissions(tmp_path, small_assets):
     assert "split-model-tests" in rows["editor"]["message"]
     editor_cells = cell_points("editor")
     assert editor_cells["top-k-tests"] == 0 and editor_cells["split-model-tests"] == 0, editor_cells
-    autograded = (out / "autograded" / "editor" / ASSIGNMENT / NAME).read_text()
+    autograded = (out / "autograded" / rows["editor"]["student_id"] / ASSIGNMENT / NAME).read_text()
     assert "assert top_k(probs, names, k=1)" in autograded  # the hidden tests ran
-    feedback = (out / "feedback" / "editor" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
+    feedback = (out / "feedback" / rows["editor"]["student_id"] / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
     assert "BEGIN HIDDEN TESTS" not in feedback, "the feedback for students shows the hidden tests"
     assert "k=1" not in feedback and "AssertionError" in feedback
     # Saved by Colab (nbformat 4.0, no ids) and a deleted test whose answer is right: full marks.
@@ -178,7 +178,7 @@ def test_grade_command_on_crafted_submissions(tmp_path, small_assets):
     assert not any("renamed" in rows[s]["message"] for s in ("loopy", "colab", "editor", "vandal"))
     # Megabytes of output, files written and deleted around, hidden tests not found: only the concept lost.
     assert score("vandal") == full - points()["concept-tests"], rows["vandal"]
-    assert (out / "feedback" / "vandal" / ASSIGNMENT / f"{ASSIGNMENT}.html").exists()
+    assert (out / "feedback" / rows["vandal"]["student_id"] / ASSIGNMENT / f"{ASSIGNMENT}.html").exists()
     # Files that cannot be graded get a clear message and no crash.
     assert rows["notjson"]["status"] == "invalid" and "not a valid Jupyter notebook" in rows["notjson"]["message"]
     assert rows["pdf"]["status"] == "invalid" and "not a notebook (.ipynb)" in rows["pdf"]["message"]
@@ -212,7 +212,7 @@ def test_collect_layouts(tmp_path):
     (tmp_path / NAME).write_text("{}")
     (tmp_path / ".DS_Store").write_text("")
     found = {(s.student, s.name, s.status) for s in grade.collect(tmp_path)}
-    assert found == {("Alice_Smith", f"Copy of {NAME}", "pending"), ("bob", f"Copy of {NAME}", "pending"),
+    assert found == {("Alice Smith", f"Copy of {NAME}", "pending"), ("bob", f"Copy of {NAME}", "pending"),
                      ("01-pretrained-models", NAME, "unidentified")}
 
 

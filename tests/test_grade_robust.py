@@ -1,0 +1,387 @@
+"""Every student gets a grade, and no row says `graded` unless nbgrader graded it (issue 10, sections 4 and 5).
+
+Also what plain nbgrader 0.9 does with this course's ``nbgrader_config.py`` (section 6): feedback without
+hidden tests, edited and deleted test cells, a dying kernel. A tiny assignment of pure Python (two answers,
+two test cells with hidden tests) keeps these runs to seconds per student.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import json
+import shutil
+import subprocess
+import sys
+import unicodedata
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from helpers import grade
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = "tiny"
+POINTS = {"double-tests": 2, "greet-tests": 3}
+FULL = sum(POINTS.values())
+RIGHT = {"double": "def double(x):\n    return 2 * x", "greet": 'def greet(name):\n    return "hi " + name'}
+WRONG = {"double": "def double(x):\n    return x + 2", "greet": 'def greet(name):\n    return "hi " + name.upper()'}
+CRASH = "import os\nos._exit(1)  # the kernel dies here"
+
+
+def _meta(grade_id, grade=False, solution=False, locked=False, points=None):
+    meta = {"grade": grade, "grade_id": grade_id, "locked": locked, "solution": solution, "schema_version": 3}
+    if points is not None:
+        meta["points"] = points
+    return {"nbgrader": meta}
+
+
+def tiny_source() -> nbformat.NotebookNode:
+    """The instructor version: ``greet-tests`` sits under its own locked heading, as the course's often do."""
+    return new_notebook(cells=[
+        new_markdown_cell("# Tiny", metadata=_meta("md-1", locked=True)),
+        new_code_cell("### BEGIN SOLUTION\n" + RIGHT["double"] + "\n### END SOLUTION", metadata=_meta("double",
+                                                                                                     solution=True)),
+        new_code_cell('assert double(2) == 4, "double(2) should be 4"\n### BEGIN HIDDEN TESTS\n'
+                      'secret = -7  # SECRET-CODE\nassert double(secret) == -14, "double must work for negative '
+                      'numbers"\n### END HIDDEN TESTS',
+                      metadata=_meta("double-tests", grade=True, locked=True, points=POINTS["double-tests"])),
+        new_markdown_cell("Now greet.", metadata=_meta("md-2", locked=True)),
+        new_code_cell("### BEGIN SOLUTION\n" + RIGHT["greet"] + "\n### END SOLUTION", metadata=_meta("greet",
+                                                                                                   solution=True)),
+        new_markdown_cell("Test it.", metadata=_meta("md-3", locked=True)),
+        new_code_cell('assert greet("a") == "hi a"\n### BEGIN HIDDEN TESTS\n'
+                      'assert greet("SECRET-CODE") == "hi SECRET-CODE"\n### END HIDDEN TESTS',
+                      metadata=_meta("greet-tests", grade=True, locked=True, points=POINTS["greet-tests"])),
+    ], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+
+
+def make_tiny_course(root: Path) -> Path:
+    """A course with the real nbgrader_config.py and helpers/, and the tiny assignment, its release generated."""
+    (root / "solutions" / TINY).mkdir(parents=True)
+    nbformat.write(tiny_source(), root / "solutions" / TINY / f"{TINY}.ipynb")
+    shutil.copy(ROOT / "nbgrader_config.py", root)
+    shutil.copytree(ROOT / "helpers", root / "helpers", ignore=shutil.ignore_patterns("__pycache__"))
+    grade.nbgrader(root, "generate_assignment", TINY, "--force")
+    (root / "gradebook.db").unlink()
+    return root
+
+
+@pytest.fixture(scope="module")
+def tiny_course(tmp_path_factory):
+    return make_tiny_course(tmp_path_factory.mktemp("tiny") / "course")
+
+
+def release(course: Path) -> nbformat.NotebookNode:
+    return nbformat.read(course / "notebooks" / TINY / f"{TINY}.ipynb", as_version=4)
+
+
+def gid(cell) -> str | None:
+    meta = cell.get("metadata", {}).get("nbgrader")
+    return meta.get("grade_id") if isinstance(meta, dict) else None
+
+
+def answered(course: Path, double=True, greet=True) -> nbformat.NotebookNode:
+    """The release with right (True) or wrong (False) answers."""
+    nb = release(course)
+    for cell in nb.cells:
+        if gid(cell) == "double":
+            cell.source = RIGHT["double"] if double else WRONG["double"]
+        if gid(cell) == "greet":
+            cell.source = RIGHT["greet"] if greet else WRONG["greet"]
+    return nb
+
+
+def index_of(nb, grade_id: str) -> int:
+    return next(i for i, c in enumerate(nb.cells) if gid(c) == grade_id)
+
+
+# --- section 4: names in any script, accents, case, option-like: one row each, the right score -------------
+
+# name -> (double right?, greet right?); names that the old ids merged get different scores.
+NAMES = {
+    "王伟": (True, True), "李娜": (True, False), "Иван Петров": (True, False), "محمد علي": (False, True),
+    "Zoë": (False, True), "Zoé": (True, True), "anna": (False, False), "Anna": (True, True),
+    "--help": (True, False), "-rf": (False, True),
+}
+
+
+def expected_score(double: bool, greet: bool) -> float:
+    return POINTS["double-tests"] * double + POINTS["greet-tests"] * greet
+
+
+def _crashing(course):
+    nb = answered(course)
+    nb.cells.insert(index_of(nb, "md-2"), new_code_cell(CRASH))
+    return nb
+
+
+def _copier(course):
+    """Copied (Jupyter copy-paste keeps metadata, new cell id) a test cell and an answer cell to experiment."""
+    nb = answered(course)
+    test = copy.deepcopy(nb.cells[index_of(nb, "double-tests")])
+    test.id = "pasted-test"
+    nb.cells.insert(index_of(nb, "double-tests"), test)  # the copy lands above the original
+    answer = copy.deepcopy(nb.cells[index_of(nb, "greet")])
+    answer.id = "pasted-answer"
+    answer.source = 'def greet(name):\n    return "hello " + name  # an experiment'
+    nb.cells.insert(index_of(nb, "greet"), answer)  # and the original (right) answer runs last
+    return nb
+
+
+def _metadata_editor(course):
+    """Edited test-cell metadata: points raised, schema version removed, a grade id renamed."""
+    nb = answered(course)
+    meta = nb.cells[index_of(nb, "double-tests")].metadata.nbgrader
+    meta["points"] = 20
+    del meta["schema_version"]
+    nb.cells[index_of(nb, "greet-tests")].metadata.nbgrader["grade_id"] = "my-tests"
+    return nb
+
+
+def _deleter(course):
+    """Deleted greet-tests (under a locked heading: nbgrader's own add_missing_cells fails there)."""
+    nb = answered(course, greet=False)
+    nb.cells.pop(index_of(nb, "greet-tests"))
+    return nb
+
+
+@pytest.fixture(scope="module")
+def graded_class(tiny_course, tmp_path_factory):
+    subs = tmp_path_factory.mktemp("class") / "submissions"
+    subs.mkdir()
+    for number, (name, (double, greet)) in enumerate(NAMES.items()):
+        nb = answered(tiny_course, double, greet)
+        if number % 2:  # flat files and folders, mixed
+            nbformat.write(nb, subs / f"{name} - Copy of {TINY}.ipynb")
+        else:
+            folder = subs / (unicodedata.normalize("NFD", name) if name == "Zoë" else name)  # as macOS writes it
+            folder.mkdir()
+            nbformat.write(nb, folder / f"{TINY}.ipynb")
+    for name, make in {"crash": _crashing, "copier": _copier, "editor": _metadata_editor,
+                       "deleter": _deleter}.items():
+        nbformat.write(make(tiny_course), subs / f"{name} - {TINY}.ipynb")
+    out = subs.parent / "results"
+    rows = grade.grade(subs, out, TINY, timeout=60, root=tiny_course, log=lambda *a: None)
+    return rows, out
+
+
+@pytest.mark.grading
+def test_every_name_gets_its_own_row_and_score(graded_class):
+    rows, out = graded_class
+    with open(out / "grades.csv", encoding="utf-8", newline="") as handle:
+        table = list(csv.DictReader(handle))
+    assert len(table) == len(rows) == len(NAMES) + 4
+    by_name = {row["student"]: row for row in table}
+    assert set(NAMES) <= set(by_name), "a name is not shown exactly as given"
+    ids = [row["student_id"] for row in table]
+    assert len({i.casefold() for i in ids}) == len(ids), f"two students share an id: {ids}"
+    for name, (double, greet) in NAMES.items():
+        row = by_name[name]
+        assert row["status"] == "graded", row
+        assert float(row["score"]) == expected_score(double, greet), row
+        assert float(row["max_score"]) == FULL
+        assert not row["student_id"].startswith("-") and row["student_id"].isascii()
+        assert (out / "feedback" / row["student_id"] / TINY / f"{TINY}.html").exists()
+    assert by_name["Zoë"]["student_id"].startswith("zoe-") and by_name["anna"]["student_id"].startswith("anna-")
+    details = json.loads((out / "scores.json").read_text(encoding="utf-8"))
+    assert details["李娜"][TINY]["cells"] == {"double-tests": 2.0, "greet-tests": 0.0}
+
+
+# --- section 5: no silent zero ----------------------------------------------------------------------------
+
+
+@pytest.mark.grading
+def test_kernel_death_costs_the_cells_from_the_crash_on(graded_class):
+    rows, out = graded_class
+    row = next(r for r in rows if r["student"] == "crash")
+    assert row["status"] == "graded", row  # nbgrader did grade it, with SurviveDeadKernel
+    assert row["score"] == POINTS["double-tests"], row  # passed before the crash: kept; greet-tests after: 0
+    assert "kernel died in cell 4 \"import os\"" in row["message"] and "(greet-tests)" in row["message"], row
+
+
+@pytest.mark.grading
+def test_copied_graded_cells_are_repaired_and_graded(graded_class):
+    rows, _ = graded_class
+    row = next(r for r in rows if r["student"] == "copier")
+    assert row["status"] == "graded" and row["score"] == FULL, row
+    assert "'double-tests' appears 2 times" in row["message"] and "'greet' appears 2 times" in row["message"], row
+
+
+@pytest.mark.grading
+def test_edited_test_metadata_is_repaired_and_graded(graded_class):
+    rows, _ = graded_class
+    row = next(r for r in rows if r["student"] == "editor")
+    # greet-tests (renamed) is put back and run: full marks need it to pass; the points stay 2 + 3.
+    assert row["status"] == "graded" and row["score"] == FULL and row["max_score"] == FULL, row
+    assert "points 20" in row["message"] and "my-tests" in row["message"] and "greet-tests" in row["message"], row
+
+
+@pytest.mark.grading
+def test_test_cell_deleted_under_a_heading_is_put_back(graded_class):
+    rows, out = graded_class
+    row = next(r for r in rows if r["student"] == "deleter")
+    assert row["status"] == "graded" and row["score"] == POINTS["double-tests"], row  # greet is wrong: caught
+    assert "greet-tests" in row["message"]
+    feedback = (out / "feedback" / row["student_id"] / TINY / f"{TINY}.html").read_text()
+    assert "SECRET" not in feedback and "BEGIN HIDDEN" not in feedback
+
+
+def test_a_notebook_nbgrader_cannot_grade_is_failed_with_the_reason(tiny_course, tmp_path, monkeypatch):
+    """What nbgrader still fails on comes out as `failed` and a reason, never as `graded, 0`."""
+    shutil.copytree(tiny_course, tmp_path / "course")
+    log = ("[AutogradeApp | ERROR] There was an error processing assignment\n"
+           "nbgrader.nbgraderformat.common.ValidationError: Duplicate grade id: double-tests\n")
+    monkeypatch.setattr(grade, "nbgrader", lambda *a, **k: subprocess.CompletedProcess(a, 1, log, ""))
+    sub = grade.Submission("Zoë", tmp_path / "x.ipynb", id=grade.student_id("Zoë"))
+    sub.notebook = answered(tiny_course)
+    grade._grade_one(tmp_path / "course", {}, sub, TINY, f"{TINY}.ipynb", release(tiny_course), None, print)
+    assert sub.status == "failed" and sub.score is None
+    assert "two cells carry the grade id double-tests" in sub.notes[-1], sub.notes
+
+
+@pytest.mark.parametrize("log, words", [
+    ("nbclient.exceptions.DeadKernelError: Kernel died", "kernel died"),
+    ("One or more notebooks in the assignment use an old version \nof the nbgrader metadata", "outdated"),
+    ("KeyError: 'grade_id'", "no grade id"),
+    ("[AutogradeApp | ERROR] something new: RuntimeError: boom", "RuntimeError: boom"),
+    ("    nbclient.exceptions.CellTimeoutError: A cell timed out while it was being executed, after 4 seconds.\n"
+     "    The message was: Timeout waiting for IOPub output.\n    Here is a preview of the cell contents:\n"
+     "    -------------------\n    ['import sys', '', 'import keras']\n", 'cell starting "import sys"'),
+    ("", "without saying why"),
+])
+def test_explain_failure(log, words):
+    assert words in grade.explain_failure(log)
+
+
+# --- fast checks of the pieces ------------------------------------------------------------------------------
+
+
+def test_student_ids_are_unique_readable_and_safe():
+    names = list(NAMES) + ["Zoe", "zoe", "ZOË", "Zoë Martin", "  spaced  ", "", "王伟2", "Ab" * 50]
+    ids = grade.student_ids(names)
+    assert len({i.casefold() for i in ids.values()}) == len(ids) == len(set(map(grade.student_name, names)))
+    for name, sid in ids.items():
+        assert sid.isascii() and sid[0].isalnum() and sid == sid.lower() and len(sid) <= 64, (name, sid)
+    assert ids["Zoë Martin"].startswith("zoe-martin-") and ids["王伟"].startswith("student-")
+    assert ids["Zoë"] != ids["Zoé"] and ids["anna"] != ids["Anna"]
+    # The same name gives the same id whatever the Unicode form and the rest of the class.
+    assert grade.student_ids([unicodedata.normalize("NFD", "Zoë")]) == {"Zoë": ids["Zoë"]}
+
+
+def test_student_ids_lengthen_the_hash_on_a_collision(monkeypatch):
+    real = grade.student_id
+    monkeypatch.setattr(grade, "student_id", lambda name, digits=8: "same-id" if digits < 12 else real(name, digits))
+    ids = grade.student_ids(["a", "b", "c"])
+    assert len(set(ids.values())) == 3 and all(len(i.split("-")[-1]) == 12 for i in ids.values()), ids
+
+
+def test_collect_keeps_names_as_given(tmp_path):
+    (tmp_path / unicodedata.normalize("NFD", "Zoë")).mkdir()
+    (tmp_path / unicodedata.normalize("NFD", "Zoë") / f"{TINY}.ipynb").write_text("{}")
+    (tmp_path / f"Zoé - {TINY}.ipynb").write_text("{}")
+    (tmp_path / f"-rf - {TINY}.ipynb").write_text("{}")
+    found = {s.student: s.id for s in grade.collect(tmp_path)}
+    assert set(found) == {"Zoë", "Zoé", "-rf"} and len(set(found.values())) == 3
+
+
+def test_outputs_that_do_not_validate_are_dropped(tiny_course):
+    nb = answered(tiny_course)
+    nb.cells[index_of(nb, "double")].outputs = [{"output_type": "display_data", "data": {"x": 1}}]  # invalid
+    with pytest.raises(nbformat.ValidationError):
+        nbformat.validate(nb)
+    fixed = grade.normalise(nb)
+    assert fixed.cells[index_of(fixed, "double")].outputs == []
+
+
+def test_repair_keeps_the_original_of_a_copied_cell_by_its_id(tiny_course):
+    nb = _copier(tiny_course)
+    notes = grade.repair_grading_marks(nb, release(tiny_course))
+    kept = [c for c in nb.cells if gid(c) == "double-tests"]
+    assert len(kept) == 1 and kept[0].id == release(tiny_course).cells[index_of(release(tiny_course),
+                                                                               "double-tests")].id
+    assert len(notes) == 2, notes
+    assert grade.repair_grading_marks(answered(tiny_course), release(tiny_course)) == []
+
+
+# --- section 6: what plain nbgrader 0.9 does with this course's nbgrader_config.py -------------------------
+
+
+@pytest.mark.grading
+def test_plain_nbgrader_with_the_course_config(tiny_course, tmp_path):
+    """Plain ``nbgrader autograde`` / ``generate_feedback``: the facts the README and grade.py state."""
+    course = shutil.copytree(tiny_course, tmp_path / "course")
+    grade.nbgrader(course, "generate_assignment", TINY, "--force")
+    edited = answered(course, double=False)
+    edited.cells[index_of(edited, "double-tests")].source = "pass  # emptied by the student"
+    deleted_after_answer = answered(course, double=False)
+    deleted_after_answer.cells.pop(index_of(deleted_after_answer, "double-tests"))
+    deleted_under_heading = answered(course, greet=False)
+    deleted_under_heading.cells.pop(index_of(deleted_under_heading, "greet-tests"))
+    renamed = answered(course)
+    renamed.cells[index_of(renamed, "greet-tests")].metadata.nbgrader["grade_id"] = "my-tests"
+    no_schema = answered(course)
+    del no_schema.cells[index_of(no_schema, "double-tests")].metadata.nbgrader["schema_version"]
+    students = {"edited": edited, "deleted-after-answer": deleted_after_answer,
+                "deleted-under-heading": deleted_under_heading, "crash": _crashing(course),
+                "wrong": answered(course, double=False, greet=False), "copied": _copier(course),
+                "renamed-id": renamed, "zz-no-schema": no_schema}  # nbgrader takes them in this name order
+    for student, nb in students.items():
+        (course / "submitted" / student / TINY).mkdir(parents=True)
+        nbformat.write(nb, course / "submitted" / student / TINY / f"{TINY}.ipynb")
+    result = grade.nbgrader(course, "autograde", TINY, "--OverwriteCells.add_missing_cells=True", check=False)
+    scores = grade.read_scores(course, TINY, f"{TINY}.ipynb", students)
+
+    def autograded(student):
+        return (course / "autograded" / student / TINY / f"{TINY}.ipynb").exists()
+
+    # An edited test cell is put back (hidden tests included) and fails the wrong answer.
+    assert scores["edited"]["cells"]["double-tests"] == 0 and autograded("edited")
+    # add_missing_cells puts a deleted test cell back after its answer cell...
+    assert autograded("deleted-after-answer") and scores["deleted-after-answer"]["cells"]["double-tests"] == 0
+    # ...but fails the whole notebook when it follows a locked markdown cell (KeyError), hence
+    # helpers.grade.restore_deleted_cells; the gradebook then holds a silent 0.
+    assert not autograded("deleted-under-heading") and "KeyError: 'md-3'" in result.stdout + result.stderr
+    assert scores["deleted-under-heading"]["score"] == 0
+    # A copied graded cell, an edited grade id: nbgrader fails on the notebook (KeyError), a silent 0 again.
+    assert not autograded("copied") and scores["copied"]["score"] == 0
+    assert not autograded("renamed-id") and scores["renamed-id"]["score"] == 0
+    # An edited schema version stops the whole run (it came last here, so the others were graded).
+    assert not autograded("zz-no-schema") and "old version" in result.stdout + result.stderr
+    # The course's SurviveDeadKernel: the test before the crash keeps its points.
+    assert autograded("crash") and scores["crash"]["cells"] == {"double-tests": 2.0, "greet-tests": 0.0}
+    # Without add_missing_cells (nbgrader's default) a deleted test cell is not put back nor run: a right
+    # answer gets 0 for it, the cell waiting for a manual grade.
+    (course / "submitted" / "plain" / TINY).mkdir(parents=True)
+    deleted_after_answer.cells[index_of(deleted_after_answer, "double")].source = RIGHT["double"]
+    nbformat.write(deleted_after_answer, course / "submitted" / "plain" / TINY / f"{TINY}.ipynb")
+    grade.nbgrader(course, "autograde", TINY, "--student", "plain")
+    cells = nbformat.read(course / "autograded" / "plain" / TINY / f"{TINY}.ipynb", as_version=4).cells
+    assert "double-tests" not in [gid(c) for c in cells]
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        grades = {g.name: g for g in gb.find_submission_notebook(TINY, TINY, "plain").grades}
+        assert grades["double-tests"].score == 0 and grades["double-tests"].needs_manual_grade
+        assert grades["greet-tests"].score == POINTS["greet-tests"]
+
+    # Feedback: the course's config shows no hidden test; nbgrader's default configuration shows them.
+    grade.nbgrader(course, "generate_feedback", TINY, "--force")
+    html = (course / "feedback" / "wrong" / TINY / f"{TINY}.html").read_text()
+    assert "SECRET" not in html and "HIDDEN TESTS" not in html and "double(2) should be 4" in html
+    # A failing hidden test shows its message (written for students), not its code.
+    html = (course / "feedback" / "edited" / TINY / f"{TINY}.html").read_text()
+    assert "double must work for negative numbers" in html and "SECRET" not in html
+    config = (course / "nbgrader_config.py").read_text()
+    (course / "nbgrader_config.py").write_text(config.replace("c.GenerateFeedback.preprocessors", "_unused"))
+    grade.nbgrader(course, "generate_feedback", TINY, "--force")
+    html = (course / "feedback" / "wrong" / TINY / f"{TINY}.html").read_text()
+    assert "SECRET-CODE" in html, "nbgrader's default feedback no longer shows hidden tests?"
+
+
+def test_tiny_course_is_valid(tiny_course):
+    result = subprocess.run([sys.executable, "-c", "import helpers.grade"], cwd=tiny_course, capture_output=True)
+    assert result.returncode == 0
+    assert "BEGIN HIDDEN" not in (tiny_course / "notebooks" / TINY / f"{TINY}.ipynb").read_text()
