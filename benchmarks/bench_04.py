@@ -23,13 +23,15 @@ def grid_accuracy():
 
     grid = _grid()
     cells = list(grid.accuracy)
-    headers = ["strategy"] + [f"{d} {s} ({grid.sizes[d, s][0]} train / {grid.sizes[d, s][1]} test)"
+    headers = ["strategy"] + [f"{d}, {grid.label(d, s)} ({grid.sizes[d, s][0]} train / {grid.sizes[d, s][1]} test)"
                               for d, s in cells]
-    rows = [[scenarios.LABELS[s]] + [f"{grid.accuracy[c][s]:.2f}" for c in cells] for s in scenarios.STRATEGIES]
+    rows = [[scenarios.LABELS[s]] + [f"{grid.accuracy[c][s]:.2f} ({grid.steps[c][s]} updates)" for c in cells]
+            for s in scenarios.STRATEGIES]
     rows.append(["chance"] + [f"{grid.chance[d]:.2f}" for d, _ in cells])
     plan = grid.plan
     return (f"Notebook 04 grid ({helpers.settings().mode} mode, {plan.image_size} px, {plan.epochs} epochs, "
-            f"earlier layer {grid.earlier_layer}): held-out accuracy", headers, rows)
+            f"earlier layer {grid.earlier_layer}): held-out accuracy "
+            "(optimizer updates of the network)", headers, rows)
 
 
 def grid_seconds():

@@ -1,161 +1,123 @@
-"""The four transfer-learning scenarios: the 2x2 guide, its widget, and the measured grid.
+"""The four transfer-learning scenarios: the widget your ``recommend`` drives, and the measured grid.
 
-* :func:`recommend` is the guide as a plain function: images per class and similarity to
-  ImageNet in, a :class:`Recommendation` (strategy, reason, variants, the Keras lines it implies)
-  out. :func:`guide` is an ipywidgets front end that only calls it.
-* :func:`run_grid` measures the 2x2 grid: flowers (similar to ImageNet) and scikit-learn digits
-  (different), a small and a large training set of each, every strategy of :data:`STRATEGIES`,
-  accuracy on the held-out rest. Features are computed once per data set and reused by the
-  strategies that allow it. :func:`plot_grid` draws one heat map per scenario.
+* :data:`STRATEGIES`, with a label, a description of what each does (not *when*: that is the guide, which
+  notebook 04 has you write) and the Keras lines it implies (:data:`CODE`, written with the course's one
+  fine-tuning recipe, :func:`helpers.freezing.unfreeze_from`). :func:`guide` is an ipywidgets front end for
+  a guide function you pass it: it calls your function and shows what its answer means.
+* :func:`run_grid` measures the grid: flowers (similar to ImageNet) and scikit-learn digits (different),
+  two nested training sets of each (fewer and more images a class), every strategy of :data:`STRATEGIES`,
+  accuracy on the held-out rest and the optimizer updates each strategy got. Features are computed once per
+  data set and reused by the strategies that allow it. :func:`plot_grid` draws one heat map per cell.
 """
 
 from __future__ import annotations
 
 import logging
-import math
-import numbers
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import freezing
 from .config import SEED, settings
 
 STRATEGIES = ("feature_extraction", "earlier_layers", "partial_fine_tune", "full_fine_tune", "from_scratch")
 LABELS = {
     "feature_extraction": "frozen features + new head",
-    "earlier_layers": "earlier-layer features + linear",
+    "earlier_layers": "earlier-layer features + new head",
     "partial_fine_tune": "partial fine-tune",
     "full_fine_tune": "full fine-tune",
     "from_scratch": "from scratch (weights=None)",
 }
 SIMILARITIES = ("similar", "different")
-LARGE_FROM = 1000  # images per class from which a data set counts as "large" (a rule of thumb, not a law)
 
-# (size, similarity) -> (scenario number of the syllabus table, strategy, reason, what other sources say)
-GUIDE = {
-    ("small", "similar"): (
-        1, "feature_extraction",
-        "The pretrained features already describe images like yours, and a few images per class would "
-        "overfit any fine-tuned convolution layer: freeze the whole base and train only a new head.",
-        "Everyone agrees here (the cats vs dogs case: 1000 outputs become 2).",
-    ),
-    ("small", "different"): (
-        2, "earlier_layers",
-        "The top of the base is specific to ImageNet's classes, and there is too little data to retrain it: "
-        "take the more generic features of an earlier layer and fit a linear classifier on them.",
-        "Variants: freeze the first k layers and retrain the rest (partial fine-tuning), or remove many top "
-        "layers and train new ones. Which works best depends on the data: measure.",
-    ),
-    ("large", "similar"): (
-        4, "full_fine_tune",
-        "With plenty of data, overfitting is less of a risk: keep the architecture and the pretrained "
-        "weights as a starting point and fine-tune the whole model with a low learning rate.",
-        "Some sources fine-tune only the top blocks (partial fine-tuning), which is cheaper and often as good.",
-    ),
-    ("large", "different"): (
-        3, "from_scratch",
-        "Enough data to train the architecture itself (weights=None): ImageNet's features are not made "
-        "for your images.",
-        "Others initialise from the pretrained weights and fine-tune everything, which often still helps "
-        "(faster convergence). Measure both.",
-    ),
+# What each strategy does (not when to use it: that is the guide).
+DESCRIPTIONS = {
+    "feature_extraction": "Freeze the whole base and train only a new head on its final features (or compute "
+                          "the features once, cache them and fit the head on the cache).",
+    "earlier_layers": "Remove the top blocks of the base (the most ImageNet-specific ones): cut it at an earlier "
+                      "block boundary, keep what is left frozen, and train a new head on those more generic "
+                      "features (a linear classifier on cached features).",
+    "partial_fine_tune": "Freeze the first k layers (k at a block boundary) and retrain the other n-k: train the "
+                         "new head first on the frozen base, then unfreeze from k on (BatchNorm stays frozen), "
+                         "recompile at a low learning rate and train again.",
+    "full_fine_tune": "Start from the pretrained weights and retrain every layer of the base (BatchNorm stays "
+                      "frozen): head first, then unfreeze everything and recompile at a low learning rate.",
+    "from_scratch": "Keep the architecture only (weights=None): every layer, BatchNorm included, learns from "
+                    "random weights at the usual rate, and needs far more data and epochs.",
 }
 
+_COMPILE = 'model.compile(keras.optimizers.Adam({rate}), loss="sparse_categorical_crossentropy", metrics=["accuracy"])'
+_HEAD = """inputs = keras.Input(base.input.shape[1:])
+x = keras.layers.GlobalAveragePooling2D()(base(inputs))
+model = keras.Model(inputs, keras.layers.Dense(num_classes, activation="softmax")(x))
+"""
 CODE = {
-    "feature_extraction": """base = models.load_base()           # weights="imagenet", include_top=False
-base.trainable = False               # the whole base is frozen
-inputs = keras.Input(base.input.shape[1:])
-x = base(inputs, training=False)
-x = keras.layers.GlobalAveragePooling2D()(x)
-outputs = keras.layers.Dense(num_classes, activation="softmax")(x)
-model = keras.Model(inputs, outputs)  # or: cache base features once, fit the head on them""",
+    "feature_extraction": "base = models.load_base()                 # weights=\"imagenet\", include_top=False\n"
+                          "base.trainable = False                    # the whole base is frozen\n"
+                          + _HEAD + _COMPILE.format(rate="freezing.HEAD_RATE") + "\n"
+                          "model.fit(...)                            # or: cache the base's features, fit the head",
     "earlier_layers": """base = models.load_base()
-cut = base.get_layer(EARLIER_LAYER)     # a block boundary about halfway up
-extractor = keras.Model(base.input, keras.layers.GlobalAveragePooling2D()(cut.output))
-features = extractor.predict(images)    # computed once: nothing in the base is trained
-classifier = LogisticRegression(max_iter=1000).fit(features, labels)  # or a linear SVM""",
-    "partial_fine_tune": """base = models.load_base()
-for index, layer in enumerate(base.layers):   # the first k layers stay as they are; BatchNorm stays frozen
-    layer.trainable = index >= fine_tune_at and not isinstance(layer, keras.layers.BatchNormalization)
-x = base(inputs)
-...                                  # new head as above, train it first
-model.compile(keras.optimizers.Adam(1e-4), "sparse_categorical_crossentropy", ["accuracy"])""",
-    "full_fine_tune": """base = models.load_base()
-for layer in base.layers:            # every layer learns from the pretrained start, except BatchNorm
-    layer.trainable = not isinstance(layer, keras.layers.BatchNormalization)
-x = base(inputs)
-...                                  # new head as above, train it first with the base frozen
-model.compile(keras.optimizers.Adam(1e-4), "sparse_categorical_crossentropy", ["accuracy"])  # low rate""",
-    "from_scratch": """base = models.load_base(weights=None)   # the architecture only, random weights
-x = base(inputs)                        # BatchNorm learns its statistics
-...                                     # new head as above
-model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy", ["accuracy"])""",
+k = freezing.boundary_near(base, 1 / 2)   # a block boundary about halfway up: the top blocks go
+extractor = keras.Model(base.input, keras.layers.GlobalAveragePooling2D()(base.layers[k - 1].output))
+features = extractor.predict(images)      # computed once: nothing in the base is trained
+classifier = LogisticRegression(max_iter=1000).fit(features, labels)  # or a Dense softmax head""",
+    "partial_fine_tune": "base = models.load_base()\nbase.trainable = False\n" + _HEAD
+                         + _COMPILE.format(rate="freezing.HEAD_RATE") + "\n"
+                         "model.fit(...)                            # 1. the new head first, on the frozen base\n"
+                         "k = freezing.boundary_near(base, 1 / 2)   # 2. unfreeze from a block boundary on\n"
+                         "print(freezing.unfreeze_from(base, k))    #    (every BatchNorm layer stays frozen)\n"
+                         "# 3. recompile at a low rate, and fine-tune\n"
+                         + _COMPILE.format(rate="freezing.FINE_TUNE_RATE") + "\nmodel.fit(...)",
+    "full_fine_tune": "base = models.load_base()\nbase.trainable = False\n" + _HEAD
+                      + _COMPILE.format(rate="freezing.HEAD_RATE") + "\n"
+                      "model.fit(...)                            # 1. the new head first, on the frozen base\n"
+                      "print(freezing.unfreeze_from(base, 0))    # 2. every layer trains, except BatchNorm\n"
+                      "# 3. recompile at a low rate, and fine-tune everything\n"
+                      + _COMPILE.format(rate="freezing.FINE_TUNE_RATE") + "\nmodel.fit(...)",
+    "from_scratch": "base = models.load_base(weights=None)     # the architecture only, random weights\n" + _HEAD
+                    + "# a new network: every layer trains (BatchNorm learns its statistics), at the usual rate\n"
+                    + _COMPILE.format(rate="freezing.HEAD_RATE") + "\nmodel.fit(...)",
 }
 
 
-@dataclass(frozen=True)
-class Recommendation:
-    """What the 2x2 guide says for one data set."""
-
-    strategy: str
-    scenario: int
-    size: str
-    similarity: str
-    reason: str
-    variants: str
-    code: str
-
-    @property
-    def label(self) -> str:
-        return LABELS[self.strategy]
-
-
-def classify(images_per_class, similarity) -> tuple[str, str]:
-    """Check the inputs of the guide; return ``(size, similarity)``, size ``"small"`` or ``"large"``.
-
-    Raises ``ValueError`` for a size that is not a positive whole number or an unknown similarity.
-    """
-    if isinstance(images_per_class, bool) or not isinstance(images_per_class, numbers.Real):
-        raise ValueError(f"images_per_class must be a positive whole number, got {images_per_class!r}.")
-    if not math.isfinite(images_per_class) or images_per_class != int(images_per_class) or images_per_class < 1:
-        raise ValueError(f"images_per_class must be a positive whole number, got {images_per_class!r}.")
-    if not isinstance(similarity, str) or similarity.strip().lower() not in SIMILARITIES:
-        raise ValueError(f"similarity must be one of {', '.join(map(repr, SIMILARITIES))}, got {similarity!r}.")
-    size = "large" if images_per_class >= LARGE_FROM else "small"
-    return size, similarity.strip().lower()
-
-
-def recommend(images_per_class, similarity) -> Recommendation:
-    """The guide's recommendation for ``images_per_class`` images a class, ``"similar"`` or ``"different"``."""
-    size, similarity = classify(images_per_class, similarity)
-    number, strategy, reason, variants = GUIDE[size, similarity]
-    return Recommendation(strategy, number, size, similarity, reason, variants, CODE[strategy])
-
-
-def render(recommendation: Recommendation) -> str:
-    """The recommendation as a small HTML block (for the widget)."""
+def render(strategy: str) -> str:
+    """What a strategy means, as a small HTML block (for the widget)."""
     import html
 
-    r = recommendation
-    return (f"<b>Scenario {r.scenario}: {r.size} and {r.similarity}</b> &rarr; "
-            f"<b>{html.escape(r.label)}</b> (<code>{r.strategy}</code>)<br>{html.escape(r.reason)}<br>"
-            f"<i>{html.escape(r.variants)}</i><pre>{html.escape(r.code)}</pre>")
+    return (f"<b>{html.escape(LABELS[strategy])}</b> (<code>{strategy}</code>)<br>"
+            f"{html.escape(DESCRIPTIONS[strategy])}<pre>{html.escape(CODE[strategy])}</pre>")
 
 
-def guide(images_per_class: int = 20, similarity: str = "similar"):
-    """An interactive 2x2 guide: a size and a similarity in, :func:`recommend`'s answer out. Returns the widget."""
+def guide(recommend, images_per_class: int = 20, similarity: str = "similar"):
+    """An interactive 2x2 guide driven by ``recommend(images_per_class, similarity)``: the function you wrote.
+
+    The widget only calls your function and shows what its answer means (:func:`render`); an error it raises
+    (a ``ValueError`` for a bad input, or ``NotImplementedError`` before you write it) is shown, not raised.
+    Returns the widget.
+    """
+    import html
+
     import ipywidgets as widgets
 
-    size = widgets.BoundedIntText(value=images_per_class, min=1, max=1_000_000, description="images/class")
+    size = widgets.BoundedIntText(value=images_per_class, min=-1_000, max=1_000_000, description="images/class")
     choice = widgets.ToggleButtons(options=list(SIMILARITIES), value=similarity, description="vs ImageNet")
     answer = widgets.HTML()
+    name = getattr(recommend, "__name__", "recommend")
 
     def update(_=None):
         try:
-            answer.value = render(recommend(size.value, choice.value))
-        except ValueError as error:
-            answer.value = f"<b>{error}</b>"
+            strategy = recommend(size.value, choice.value)
+        except Exception as error:  # noqa: BLE001 - whatever your function raises is shown, not re-raised
+            answer.value = (f"your <code>{html.escape(name)}</code> raised {type(error).__name__}: "
+                            f"{html.escape(str(error))}")
+            return
+        if strategy not in STRATEGIES:
+            answer.value = (f"your <code>{html.escape(name)}</code> returned {html.escape(repr(strategy))}, "
+                            f"not one of {html.escape(', '.join(STRATEGIES))}")
+            return
+        answer.value = (f"your <code>{html.escape(name)}({size.value}, {choice.value!r})</code> &rarr; "
+                        + render(strategy))
 
     size.observe(update, names="value")
     choice.observe(update, names="value")
@@ -170,24 +132,24 @@ class GridPlan:
     """Sizes of the measured grid. :func:`grid_plan` derives them from the course settings."""
 
     image_size: int
-    small_per_class: int
-    large_per_class: int | None  # None: 75 % of each class (full mode)
+    fewer_per_class: int  # the smaller training set: images a class
+    more_per_class: int | None  # the larger one (None: 75 % of each class, full mode)
     epochs: int
     batch_size: int
-    fine_tune_rate: float = 1e-4
-    scratch_rate: float = 1e-3
+    fine_tune_rate: float = freezing.FINE_TUNE_RATE  # the fine-tuned strategies (after the head)
+    scratch_rate: float = freezing.HEAD_RATE  # a network from random weights: the usual rate of a new head
     seed: int = SEED
     max_per_class: int | None = None  # images kept per class of each data set (None: all)
 
 
 def grid_plan(cfg=None) -> GridPlan:
-    """The grid's sizes for the current mode: half-size images, 10 images a class and 3/4 of each class."""
+    """The grid's sizes for the current mode: half the course's image size, 10 images a class and 3/4 of each class."""
     cfg = cfg or settings()
     cap = cfg.max_images_per_class
     return GridPlan(
-        image_size=cfg.image_size // 2,  # 64 px in small mode: the grid trains a dozen networks
-        small_per_class=10,
-        large_per_class=cap * 3 // 4 if cap else None,
+        image_size=cfg.image_size // 2,  # half size in both modes: the grid trains a dozen networks
+        fewer_per_class=10,
+        more_per_class=cap * 3 // 4 if cap else None,
         epochs=cfg.epochs,
         # 25 divides every small-mode training set (50, 150, 100, 300 images): no last partial batch to retrace.
         batch_size=25 if cap else cfg.batch_size,
@@ -195,28 +157,17 @@ def grid_plan(cfg=None) -> GridPlan:
     )
 
 
-def cut_points(base) -> list[str]:
-    """Names of the activation / add layers of ``base`` after which no connection skips ahead (block ends)."""
-    import keras
+def fine_tune_at(base, fraction: float = 0.5) -> int:
+    """Where the grid cuts ``base``: the block boundary nearest ``fraction`` of its depth (freezing.boundary_near).
 
-    index = {layer.name: i for i, layer in enumerate(base.layers)}
-    earliest = []
-    for i, layer in enumerate(base.layers):
-        parents = [t._keras_history.operation.name for node in layer._inbound_nodes for t in node.input_tensors]
-        earliest.append(min((index[p] for p in parents if p in index), default=i))
-    names = []
-    for i, layer in enumerate(base.layers[:-1]):
-        if min(earliest[i + 1:]) >= i and isinstance(layer, (keras.layers.ReLU, keras.layers.Activation,
-                                                             keras.layers.Add)):
-            names.append(layer.name)
-    return names
+    ``layers[:k]`` is what the earlier-layer features and the partial fine-tune keep frozen.
+    """
+    return freezing.boundary_near(base, fraction)
 
 
 def earlier_layer(base, fraction: float = 0.5) -> str:
-    """The block end of ``base`` closest to ``fraction`` of its depth: where "earlier features" are taken."""
-    index = {layer.name: i for i, layer in enumerate(base.layers)}
-    target = fraction * len(base.layers)
-    return min(cut_points(base), key=lambda name: abs(index[name] - target))
+    """The last layer before :func:`fine_tune_at`: where the "earlier features" are taken (one tensor crosses)."""
+    return base.layers[fine_tune_at(base, fraction) - 1].name
 
 
 def load_grid_data(name: str, plan: GridPlan):
@@ -241,50 +192,62 @@ def load_grid_data(name: str, plan: GridPlan):
     raise ValueError(f"unknown grid data set {name!r}: use 'flowers' or 'digits'.")
 
 
+SIZES = ("fewer", "more")  # the grid's two training sets of each data set (nested: "more" contains "fewer")
+
+
 def grid_splits(labels, plan: GridPlan) -> dict[str, np.ndarray]:
-    """Nested training sets ``small`` within ``large`` (per class, seeded) and ``held_out``: the rest."""
+    """Nested training sets ``fewer`` within ``more`` (per class, seeded) and ``held_out``: the rest."""
     labels = np.asarray(labels)
     rng = np.random.default_rng(plan.seed)
-    small, large, held_out = [], [], []
+    fewer, more, held_out = [], [], []
     for label in np.unique(labels):
         index = rng.permutation(np.flatnonzero(labels == label))
-        n_large = plan.large_per_class or int(round(0.75 * len(index)))
-        if not plan.small_per_class < n_large < len(index):
-            raise ValueError(f"class {label} has {len(index)} images: too few for {plan.small_per_class} "
-                             f"< {n_large} training images and a held-out rest.")
-        small += list(index[:plan.small_per_class])
-        large += list(index[:n_large])
-        held_out += list(index[n_large:])
-    return {"small": np.sort(small), "large": np.sort(large), "held_out": np.sort(held_out)}
+        n_more = plan.more_per_class or int(round(0.75 * len(index)))
+        if not plan.fewer_per_class < n_more < len(index):
+            raise ValueError(f"class {label} has {len(index)} images: too few for {plan.fewer_per_class} "
+                             f"< {n_more} training images and a held-out rest.")
+        fewer += list(index[:plan.fewer_per_class])
+        more += list(index[:n_more])
+        held_out += list(index[n_more:])
+    return {"fewer": np.sort(fewer), "more": np.sort(more), "held_out": np.sort(held_out)}
 
 
 @dataclass
 class GridResult:
-    """Held-out accuracy per data set, training size and strategy, with the sizes and timings."""
+    """Held-out accuracy per data set, training set and strategy, with the sizes, optimizer updates and timings."""
 
     plan: GridPlan
-    accuracy: dict = field(default_factory=dict)  # {(dataset, size): {strategy: accuracy}}
+    accuracy: dict = field(default_factory=dict)  # {(dataset, "fewer" or "more"): {strategy: accuracy}}
     sizes: dict = field(default_factory=dict)  # {(dataset, size): (train images, held-out images)}
+    per_class: dict = field(default_factory=dict)  # {(dataset, size): (fewest, most) training images a class}
+    steps: dict = field(default_factory=dict)  # {(dataset, size): {strategy: optimizer updates of the network}}
     chance: dict = field(default_factory=dict)  # {dataset: 1 / classes}
     seconds: dict = field(default_factory=dict)  # {strategy or "cached forward pass": seconds over the grid}
     earlier_layer: str = ""
 
-    def table(self) -> str:
-        """The accuracies as a plain-text table, one row per strategy, one column per cell of the grid."""
-        cells = list(self.accuracy)
-        heads = [f"{d} {s} ({self.sizes[d, s][0]})" for d, s in cells]
-        width = max(len(label) for label in LABELS.values())
-        lines = [" " * width + "  " + "  ".join(f"{h:>19s}" for h in heads)]
-        for strategy in STRATEGIES:
-            if all(strategy in self.accuracy[c] for c in cells):
-                lines.append(f"{LABELS[strategy]:{width}s}  " +
-                             "  ".join(f"{self.accuracy[c][strategy]:>19.2f}" for c in cells))
-        return "\n".join(lines)
+    def label(self, dataset: str, size: str) -> str:
+        """What a training set is, in images a class: "10 a class", or "474-673 a class" where classes differ."""
+        low, high = self.per_class[dataset, size]
+        return f"{low} a class" if low == high else f"{low}-{high} a class"
 
-    def best(self, dataset: str, size: str) -> str:
-        """The strategy with the highest accuracy in one cell (the first of :data:`STRATEGIES` on a tie)."""
-        scores = self.accuracy[dataset, size]
-        return max((s for s in STRATEGIES if s in scores), key=lambda s: scores[s])
+    def table(self) -> str:
+        """Accuracies, then optimizer updates: one row per strategy, one column per cell of the grid."""
+        cells = list(self.accuracy)
+        heads = [f"{d}, {self.label(d, s)}" for d, s in cells]
+        col = max(19, *(len(h) for h in heads))
+        width = max(len(label) for label in LABELS.values())
+        strategies = [s for s in STRATEGIES if all(s in self.accuracy[c] for c in cells)]
+
+        def block(title, values, fmt):
+            lines = [f"{title:{width}s}  " + "  ".join(f"{h:>{col}s}" for h in heads)]
+            lines += [f"{LABELS[s]:{width}s}  " + "  ".join(f"{fmt(values[c][s]):>{col}s}" for c in cells)
+                      for s in strategies]
+            return lines
+
+        lines = block("held-out accuracy", self.accuracy, lambda v: f"{v:.2f}")
+        if self.steps:
+            lines += [""] + block("optimizer updates", self.steps, lambda v: f"{v:,d}")
+        return "\n".join(lines)
 
 
 def linear_head(features, labels, seed: int = SEED):
@@ -308,20 +271,6 @@ def linear_accuracy(head, features, labels) -> float:
     return float(np.mean(np.argmax(features @ kernel + bias, axis=1) == labels))
 
 
-def freeze_batchnorm(model) -> None:
-    """Set every BatchNormalization layer of ``model`` to ``trainable = False``.
-
-    In Keras 3 that is what keeps BatchNorm in inference mode (its ImageNet statistics) while the other
-    layers fine-tune: ``fit`` calls the model with ``training=True``, and that overrides a
-    ``training=False`` written in a functional model (keras-team/keras#20285).
-    """
-    import keras
-
-    for layer in model._flatten_layers(include_self=False):
-        if isinstance(layer, keras.layers.BatchNormalization):
-            layer.trainable = False
-
-
 class _Trainable:
     """One compiled model reused for every cell of the grid, so that its train and predict steps are traced once.
 
@@ -337,8 +286,8 @@ class _Trainable:
         self.initial = [np.array(w) for w in model.get_weights()]
         self.optimizer_start = [np.array(v) for v in model.optimizer.variables]
 
-    def score(self, x, y, x_test, y_test, num_classes, head, plan) -> float:
-        """Reset, set the head (or keep its random start), fit on (x, y); accuracy on the test arrays."""
+    def score(self, x, y, x_test, y_test, num_classes, head, plan) -> tuple[float, int]:
+        """Reset, set the head (or keep its random start), fit on (x, y): (test accuracy, optimizer updates)."""
         from . import set_seeds
 
         self.model.set_weights(self.initial)
@@ -355,8 +304,9 @@ class _Trainable:
             variable.assign(value)
         set_seeds(plan.seed)
         self.model.fit(x, y, epochs=plan.epochs, batch_size=plan.batch_size, shuffle=True, verbose=0)
+        steps = int(self.model.optimizer.iterations.numpy())
         predictions = self.model.predict(x_test, batch_size=256, verbose=0)[:, :num_classes]
-        return float(np.mean(predictions.argmax(axis=1) == y_test))
+        return float(np.mean(predictions.argmax(axis=1) == y_test)), steps
 
 
 def _classifier(inputs, features, outputs):
@@ -366,24 +316,28 @@ def _classifier(inputs, features, outputs):
     return keras.Model(inputs, keras.layers.Dense(outputs, activation="softmax")(x))
 
 
-def _trainables(strategies, plan, cut, outputs) -> dict:
-    """The compiled models of the trained strategies, shared by every data set (``outputs`` units each)."""
+def _trainables(strategies, plan, k, outputs) -> dict:
+    """The compiled models of the trained strategies, shared by every data set (``outputs`` units each).
+
+    The fine-tuned ones follow the course's recipe (:func:`helpers.freezing.unfreeze_from`: BatchNorm frozen,
+    rate :data:`helpers.freezing.FINE_TUNE_RATE`); they start from the head the linear classifier learnt.
+    """
     import keras
 
     from . import models
 
     built = {}
     if "partial_fine_tune" in strategies:
-        # The first part, up to the cut, is frozen: its output maps are cached, and only the layers after
-        # the cut (with BatchNorm in inference mode) and the head are built and trained.
+        # layers[:k] are frozen: their output maps are cached, and only the layers from k on (BatchNorm
+        # frozen) and the head are built and trained. Same model as unfreeze_from(base, k) on the whole base.
         base = models.load_base(plan.image_size)
-        top = keras.Model(base.get_layer(cut).output, base.output)
-        freeze_batchnorm(top)
+        freezing.unfreeze_from(base, k)
+        top = keras.Model(base.layers[k - 1].output, base.output)
         inputs = keras.Input(top.input.shape[1:])
         built["partial_fine_tune"] = _Trainable(_classifier(inputs, top(inputs), outputs), plan.fine_tune_rate)
     if "full_fine_tune" in strategies:
         base = models.load_base(plan.image_size)
-        freeze_batchnorm(base)
+        freezing.unfreeze_from(base, 0)
         inputs = keras.Input(base.input.shape[1:])
         built["full_fine_tune"] = _Trainable(_classifier(inputs, base(inputs), outputs), plan.fine_tune_rate)
     if "from_scratch" in strategies:
@@ -398,7 +352,7 @@ def _trainables(strategies, plan, cut, outputs) -> dict:
 
 def run_grid(plan: GridPlan | None = None, datasets=("flowers", "digits"), strategies=STRATEGIES,
              verbose: bool = True) -> GridResult:
-    """Measure every strategy on a small and a large training set of each data set (seeded, repeatable).
+    """Measure every strategy on the fewer and the more images a class of each data set (seeded, repeatable).
 
     The pretrained base runs once per data set; its final and earlier features (pooled) and the earlier
     layer's maps are cached and reused. The fine-tuned models start from the head that the logistic
@@ -427,9 +381,10 @@ def run_grid(plan: GridPlan | None = None, datasets=("flowers", "digits"), strat
     outputs = max(len(names) for _, _, names in loaded.values())
     start = time.perf_counter()
     base = models.load_base(plan.image_size)
-    cut = result.earlier_layer = earlier_layer(base)
+    k = fine_tune_at(base)
+    cut = result.earlier_layer = base.layers[k - 1].name
     extractor = keras.Model(base.input, [base.get_layer(cut).output, base.output])
-    built = _trainables(strategies, plan, cut, outputs)
+    built = _trainables(strategies, plan, k, outputs)
     seconds["building models"] += time.perf_counter() - start
     for name, (images, labels, class_names) in loaded.items():
         num_classes = len(class_names)
@@ -441,26 +396,31 @@ def run_grid(plan: GridPlan | None = None, datasets=("flowers", "digits"), strat
         cut_maps, final_maps = extractor.predict(x, batch_size=128, verbose=0)
         final_pooled, cut_pooled = final_maps.mean(axis=(1, 2)), cut_maps.mean(axis=(1, 2))
         seconds["cached forward pass"] += time.perf_counter() - start
-        for size in ("small", "large"):
+        for size in SIZES:
             train = splits[size]
+            counts = np.bincount(labels[train], minlength=num_classes)
             result.sizes[name, size] = (len(train), len(test))
+            result.per_class[name, size] = (int(counts.min()), int(counts.max()))
             scores = result.accuracy.setdefault((name, size), {})
+            steps = result.steps.setdefault((name, size), {})
             head = linear_head(final_pooled[train], labels[train], plan.seed)  # the head trained first
             for strategy in strategies:
                 start = time.perf_counter()
                 if strategy == "feature_extraction":
-                    scores[strategy] = linear_accuracy(head, final_pooled[test], labels[test])
+                    scores[strategy], steps[strategy] = linear_accuracy(head, final_pooled[test], labels[test]), 0
                 elif strategy == "earlier_layers":
                     earlier_head = linear_head(cut_pooled[train], labels[train], plan.seed)
                     scores[strategy] = linear_accuracy(earlier_head, cut_pooled[test], labels[test])
+                    steps[strategy] = 0
                 else:
                     inputs = cut_maps if strategy == "partial_fine_tune" else x
-                    scores[strategy] = built[strategy].score(
+                    scores[strategy], steps[strategy] = built[strategy].score(
                         inputs[train], labels[train], inputs[test], labels[test], num_classes,
                         None if strategy == "from_scratch" else head, plan)
                 seconds[strategy] += time.perf_counter() - start
                 if verbose:
-                    print(f"{name:8s} {size:6s} {LABELS[strategy]:32s} {scores[strategy]:.2f}", flush=True)
+                    print(f"{name:8s} {result.label(name, size):>14s}  {LABELS[strategy]:34s} "
+                          f"{scores[strategy]:.2f}  ({steps[strategy]} updates)", flush=True)
     keras.backend.clear_session()
     tf_logger.setLevel(tf_level)
     result.seconds = seconds
@@ -468,28 +428,26 @@ def run_grid(plan: GridPlan | None = None, datasets=("flowers", "digits"), strat
 
 
 def plot_grid(result: GridResult):
-    """One heat map per scenario (data set x training size), laid out like the 2x2 guide; accuracies written in."""
+    """One heat map per cell of the grid (data set x training set), laid out like the guide; accuracies written in."""
     import matplotlib.pyplot as plt
 
     datasets = list(dict.fromkeys(d for d, _ in result.accuracy))
-    sizes = ["small", "large"]
     strategies = [s for s in STRATEGIES if all(s in v for v in result.accuracy.values())]
-    fig, axes = plt.subplots(2, len(datasets), figsize=(4.2 * len(datasets), 5.6), squeeze=False)
+    fig, axes = plt.subplots(2, len(datasets), figsize=(4.4 * len(datasets), 5.6), squeeze=False)
     image = None
     for col, name in enumerate(datasets):
-        for row, size in enumerate(sizes):
+        for row, size in enumerate(SIZES):
             ax = axes[row][col]
             values = np.array([[result.accuracy[name, size][s]] for s in strategies])
             image = ax.imshow(values, cmap="viridis", vmin=0, vmax=1, aspect="auto")
-            best = values.max()
             for i, v in enumerate(values[:, 0]):
-                top = bool(v == best)  # every strategy tied for the best is marked
-                ax.text(0, i, f"{v:.2f}" + (" (best)" if top else ""), ha="center", va="center",
-                        color="white" if v < 0.6 else "black", fontweight="bold" if top else None)
+                updates = result.steps.get((name, size), {}).get(strategies[i])
+                note = f" ({updates} updates)" if updates else ""
+                ax.text(0, i, f"{v:.2f}{note}", ha="center", va="center", color="white" if v < 0.6 else "black")
             ax.set_yticks(range(len(strategies)), [LABELS[s] for s in strategies] if col == 0 else [])
             ax.set_xticks([])
             n_train, n_test = result.sizes[name, size]
-            ax.set_title(f"{name}, {size}: {n_train} train / {n_test} held out", fontsize=9)
+            ax.set_title(f"{name}, {result.label(name, size)}: {n_train} train / {n_test} held out", fontsize=9)
     fig.colorbar(image, ax=axes, shrink=0.6, label="held-out accuracy")
-    fig.suptitle("Measured grid: columns = similar / different, rows = small / large")
+    fig.suptitle("Measured grid: columns = similar (flowers) / different (digits), rows = fewer / more images")
     plt.show()

@@ -1,124 +1,97 @@
 """Unit tests of helpers.scenarios: the 2x2 guide, its widget, and the grid's plumbing."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from helpers import scenarios
 from helpers.scenarios import GridPlan, GridResult
 
-# --- the guide -----------------------------------------------------------------------------------------------
+# --- the guide's plumbing (the guide itself is the student's graded function) -----------------------------
 
-CORNERS = [
-    (10, "similar", "feature_extraction", 1),
-    (10, "different", "earlier_layers", 2),
-    (scenarios.LARGE_FROM, "different", "from_scratch", 3),
-    (scenarios.LARGE_FROM, "similar", "full_fine_tune", 4),
-]
+def test_no_reference_guide_in_helpers():
+    """Notebook 04 grades `recommend`: no answer table or reference version may be importable (issue 10)."""
+    for name in ("recommend", "GUIDE", "classify", "Recommendation", "LARGE_FROM"):
+        assert not hasattr(scenarios, name), name
 
 
-@pytest.mark.parametrize(("size", "similarity", "strategy", "number"), CORNERS)
-def test_recommend_corners(size, similarity, strategy, number):
-    result = scenarios.recommend(size, similarity)
-    assert (result.strategy, result.scenario, result.similarity) == (strategy, number, similarity)
-    assert result.reason and result.variants and result.code == scenarios.CODE[strategy]
-    assert result.label == scenarios.LABELS[strategy]
-
-
-def test_recommend_boundary_and_numpy_sizes():
-    assert scenarios.recommend(scenarios.LARGE_FROM - 1, "similar").size == "small"
-    assert scenarios.recommend(np.int64(scenarios.LARGE_FROM), "similar").size == "large"
-    assert scenarios.recommend(1, " Different ").strategy == "earlier_layers"
-
-
-@pytest.mark.parametrize("size", [0, -1, -1000, 2.5, "10", None, True, float("nan"), float("inf")])
-def test_recommend_rejects_bad_sizes(size):
-    with pytest.raises(ValueError, match="images_per_class"):
-        scenarios.recommend(size, "similar")
-
-
-@pytest.mark.parametrize("similarity", ["unknown", "", None, 0.5, "dissimilar"])
-def test_recommend_rejects_unknown_similarity(similarity):
-    with pytest.raises(ValueError, match="similarity"):
-        scenarios.recommend(100, similarity)
-
-
-def test_code_matches_strategy():
+def test_code_and_descriptions_cover_every_strategy():
+    assert set(scenarios.CODE) == set(scenarios.STRATEGIES) == set(scenarios.LABELS) == set(scenarios.DESCRIPTIONS)
     assert "weights=None" in scenarios.CODE["from_scratch"]
-    assert "trainable = False" in scenarios.CODE["feature_extraction"]
-    assert "EARLIER_LAYER" in scenarios.CODE["earlier_layers"]
-    assert set(scenarios.CODE) == set(scenarios.STRATEGIES) == set(scenarios.LABELS)
-    assert {strategy for _, strategy, _, _ in scenarios.GUIDE.values()} <= set(scenarios.STRATEGIES)
+    assert "base.trainable = False" in scenarios.CODE["feature_extraction"]
+    assert "freezing.boundary_near" in scenarios.CODE["earlier_layers"]
+    for strategy in ("partial_fine_tune", "full_fine_tune"):
+        code = scenarios.CODE[strategy]
+        assert "freezing.unfreeze_from" in code and "freezing.FINE_TUNE_RATE" in code, strategy
+    for code in scenarios.CODE.values():  # one recipe: no hand-written loops, no training=False as protection
+        assert "training=False" not in code and "for layer" not in code and "1e-" not in code
 
 
-def test_guide_widget_calls_recommend():
-    box = scenarios.guide(images_per_class=20, similarity="similar")
+def test_guide_widget_calls_the_function_it_is_given():
+    calls = []
+
+    def mine(n, similarity):
+        calls.append((n, similarity))
+        if n < 1:
+            raise ValueError("at least one image a class")
+        return "feature_extraction" if similarity == "similar" else "partial_fine_tune"
+
+    box = scenarios.guide(mine, images_per_class=20, similarity="similar")
     size, choice, answer = box.children
-    assert "feature_extraction" in answer.value and "Scenario 1" in answer.value
+    assert calls == [(20, "similar")] and "feature_extraction" in answer.value and "mine" in answer.value
     choice.value = "different"
-    assert "earlier_layers" in answer.value
-    size.value = 5000
-    assert "from_scratch" in answer.value and "Scenario 3" in answer.value
+    assert calls[-1] == (20, "different") and "unfreeze_from" in answer.value
+    size.value = -3
+    assert "ValueError" in answer.value and "at least one image" in answer.value
+    box = scenarios.guide(lambda n, s: "fine_tune")
+    assert "not one of" in box.children[2].value
+
+    def unwritten(n, similarity):
+        raise NotImplementedError()
+
+    assert "raised NotImplementedError" in scenarios.guide(unwritten).children[2].value
 
 
 # --- the grid's plumbing -------------------------------------------------------------------------------------
 
 def test_grid_plan_small_mode():
+    from helpers import freezing
+
     plan = scenarios.grid_plan()
-    assert plan.small_per_class == 10 and plan.large_per_class == 30 and plan.max_per_class == 40
+    assert plan.fewer_per_class == 10 and plan.more_per_class == 30 and plan.max_per_class == 40
+    assert (plan.fine_tune_rate, plan.scratch_rate) == (freezing.FINE_TUNE_RATE, freezing.HEAD_RATE)
     for n_classes in (5, 10):
-        for per_class in (plan.small_per_class, plan.large_per_class):
+        for per_class in (plan.fewer_per_class, plan.more_per_class):
             assert (n_classes * per_class) % plan.batch_size == 0
 
 
 def test_grid_splits_nested_and_disjoint():
     labels = np.repeat(np.arange(4), 40)
-    plan = GridPlan(image_size=32, small_per_class=10, large_per_class=30, epochs=1, batch_size=8)
+    plan = GridPlan(image_size=32, fewer_per_class=10, more_per_class=30, epochs=1, batch_size=8)
     splits = scenarios.grid_splits(labels, plan)
-    assert set(splits["small"]) < set(splits["large"])
-    assert not set(splits["large"]) & set(splits["held_out"])
-    assert len(splits["large"]) + len(splits["held_out"]) == len(labels)
+    assert set(splits["fewer"]) < set(splits["more"])
+    assert not set(splits["more"]) & set(splits["held_out"])
+    assert len(splits["more"]) + len(splits["held_out"]) == len(labels)
     for label in range(4):
-        assert (labels[splits["small"]] == label).sum() == 10
-        assert (labels[splits["large"]] == label).sum() == 30
+        assert (labels[splits["fewer"]] == label).sum() == 10
+        assert (labels[splits["more"]] == label).sum() == 30
     again = scenarios.grid_splits(labels, plan)
     assert all(np.array_equal(splits[k], again[k]) for k in splits)
     full = scenarios.grid_splits(labels, GridPlan(32, 10, None, 1, 8))
-    assert len(full["large"]) == 4 * 30
+    assert len(full["more"]) == 4 * 30
     with pytest.raises(ValueError, match="too few"):
         scenarios.grid_splits(np.repeat(np.arange(2), 12), plan)
 
 
-def test_cut_points_skip_residual_blocks():
-    import keras
-
-    inputs = keras.Input((8,))
-    a = keras.layers.ReLU(name="a")(keras.layers.Dense(8)(inputs))
-    b = keras.layers.ReLU(name="b")(keras.layers.Dense(8)(a))
-    c = keras.layers.Add(name="c")([a, keras.layers.Dense(8)(b)])
-    d = keras.layers.ReLU(name="d")(keras.layers.Dense(8)(c))
-    model = keras.Model(inputs, keras.layers.Dense(2)(d))
-    points = scenarios.cut_points(model)
-    assert "b" not in points  # the skip connection from a to c crosses a cut after b
-    assert {"a", "c", "d"} <= set(points)
-
-
-def test_earlier_layer_of_the_base_is_a_middle_block_end(small_assets):
-    from helpers import models
+def test_earlier_layer_is_the_last_layer_before_a_middle_block_boundary(small_assets):
+    from helpers import freezing, models
 
     base = models.load_base(64)
-    name = scenarios.earlier_layer(base)
-    index = [layer.name for layer in base.layers].index(name)
-    assert name in scenarios.cut_points(base)
-    assert 0.3 * len(base.layers) < index < 0.7 * len(base.layers)
-
-
-def test_freeze_batchnorm_only_touches_batchnorm():
-    import keras
-
-    inputs = keras.Input((4,))
-    model = keras.Model(inputs, keras.layers.BatchNormalization()(keras.layers.Dense(3)(inputs)))
-    scenarios.freeze_batchnorm(model)
-    assert model.layers[1].trainable and not model.layers[2].trainable
+    k = scenarios.fine_tune_at(base)
+    assert k in freezing.block_boundaries(base) and freezing.tensors_crossing(base, k) == 1
+    assert scenarios.earlier_layer(base) == base.layers[k - 1].name
+    assert 0.3 * len(base.layers) < k < 0.7 * len(base.layers)
 
 
 def test_linear_head_fits_separable_data():
@@ -136,11 +109,13 @@ def test_run_grid_linear_strategies_are_repeatable(small_assets):
     first = scenarios.run_grid(plan, **kwargs)
     second = scenarios.run_grid(plan, **kwargs)
     assert first.accuracy == second.accuracy
-    assert set(first.accuracy) == {("digits", "small"), ("digits", "large")}
-    assert first.sizes["digits", "small"] == (100, 100) and first.sizes["digits", "large"] == (300, 100)
+    assert set(first.accuracy) == {("digits", "fewer"), ("digits", "more")}
+    assert first.sizes["digits", "fewer"] == (100, 100) and first.sizes["digits", "more"] == (300, 100)
+    assert first.per_class["digits", "fewer"] == (10, 10) and first.label("digits", "more") == "30 a class"
+    assert first.steps["digits", "more"] == {"feature_extraction": 0, "earlier_layers": 0}
     for scores in first.accuracy.values():
         assert all(0.3 < v <= 1 for v in scores.values())  # pretrained features: far above 0.1 chance
-    assert "frozen features" in first.table() and first.best("digits", "large") in kwargs["strategies"]
+    assert "frozen features" in first.table() and "digits, 10 a class" in first.table()
     with pytest.raises(ValueError, match="unknown strategies"):
         scenarios.run_grid(plan, strategies=("fine_tune",))
 
@@ -154,11 +129,178 @@ def test_plot_grid_draws_every_scenario(monkeypatch):
     monkeypatch.setattr(plt, "show", lambda: None)
     result = GridResult(GridPlan(32, 10, 30, 1, 8))
     for name in ("flowers", "digits"):
-        for size in ("small", "large"):
+        for size in scenarios.SIZES:
             result.accuracy[name, size] = {s: 0.1 * i for i, s in enumerate(scenarios.STRATEGIES)}
+            result.steps[name, size] = {s: 10 * i for i, s in enumerate(scenarios.STRATEGIES)}
             result.sizes[name, size] = (50, 50)
+            result.per_class[name, size] = (10, 10) if size == "fewer" else (474, 673)
     scenarios.plot_grid(result)
     figure = plt.gcf()
-    assert len([ax for ax in figure.axes if ax.get_title()]) == 4
-    assert result.best("flowers", "small") == "from_scratch"
+    titles = [ax.get_title() for ax in figure.axes if ax.get_title()]
+    assert len(titles) == 4 and "digits, 474-673 a class: 50 train / 50 held out" in titles
+    assert "optimizer updates" in result.table() and "40" in result.table()
     plt.close(figure)
+
+
+# --- notebook 04's graded test cells, run in-process against mistakes (cheaper than a notebook run each) -----
+
+SOLUTION = Path(__file__).resolve().parents[1] / "solutions" / "04-four-scenarios" / "04-four-scenarios.ipynb"
+
+
+def _cells() -> dict[str, str]:
+    import nbformat
+
+    nb = nbformat.read(SOLUTION, as_version=4)
+    return {c.metadata["nbgrader"]["grade_id"]: c.source for c in nb.cells if "nbgrader" in c.metadata}
+
+
+def _namespace(**extra) -> dict:
+    return {"__name__": "__main__", "np": np, "scenarios": scenarios, "STRATEGIES": scenarios.STRATEGIES,
+            "LARGE_FROM": 1000, **extra}
+
+
+def _passes(answer: str, test: str, namespace: dict) -> bool:
+    exec(answer, namespace)  # noqa: S102 - the notebook's own cells
+    try:
+        exec(test, namespace)  # noqa: S102
+    except Exception:  # noqa: BLE001 - any error in a test cell costs the student its points
+        return False
+    return True
+
+
+_RECOMMEND = '''def recommend(images_per_class, similarity):
+{checks}
+    large = images_per_class {op} LARGE_FROM
+    if similarity.lower() == "similar":
+        return "full_fine_tune" if large else "feature_extraction"
+    return "{large_different}" if large else "{small_different}"'''
+_GOOD_CHECKS = '''    if isinstance(images_per_class, bool) or not isinstance(images_per_class, (int, np.integer)):
+        raise ValueError("whole number")
+    if images_per_class < 1:
+        raise ValueError("at least 1")
+    if not isinstance(similarity, str) or similarity.lower() not in ("similar", "different"):
+        raise ValueError("similarity")'''
+
+
+def _recommend(checks=_GOOD_CHECKS, op=">=", large_different="from_scratch", small_different="partial_fine_tune"):
+    return _RECOMMEND.format(checks=checks, op=op, large_different=large_different, small_different=small_different)
+
+
+RECOMMEND_MISTAKES = {
+    "no type check: 2.5, '10' and True pass": _recommend(checks=_GOOD_CHECKS.replace(
+        "isinstance(images_per_class, bool) or not isinstance(images_per_class, (int, np.integer))", "False")),
+    "True counted as a size": _recommend(checks=_GOOD_CHECKS.replace("isinstance(images_per_class, bool) or ", "")),
+    "similarity None raises AttributeError": _recommend(checks=_GOOD_CHECKS.replace(
+        "not isinstance(similarity, str) or ", "")),
+    "off by one at LARGE_FROM": _recommend(op=">"),
+    "small and different: full fine-tune": _recommend(small_different="full_fine_tune"),
+    "large and different: feature extraction": _recommend(large_different="feature_extraction"),
+    "delegates through a function of its own": _recommend() + '''
+
+def guide_of(n, similarity):
+    return scenarios.DESCRIPTIONS[recommend(n, similarity)]''' + '''
+
+recommend_own = recommend
+
+
+def recommend(images_per_class, similarity):
+    guide_of(images_per_class, similarity)
+    return recommend_own(images_per_class, similarity)''',
+}
+
+
+def test_recommend_tests_pass_the_solution_and_either_source():
+    cells = _cells()
+    assert _passes(cells["recommend"], cells["recommend-tests"], _namespace())
+    for answer in (_recommend(), _recommend(large_different="full_fine_tune", small_different="earlier_layers")):
+        assert _passes(answer, cells["recommend-tests"], _namespace())
+
+
+@pytest.mark.parametrize("mistake", RECOMMEND_MISTAKES)
+def test_recommend_tests_catch(mistake):
+    assert not _passes(RECOMMEND_MISTAKES[mistake], _cells()["recommend-tests"], _namespace()), mistake
+
+
+def _grid_of(more, more_held_out=100):
+    result = GridResult(GridPlan(32, 10, 30, 1, 8))
+    for size, values in (("fewer", (0.9, 0.1, 0.1, 0.1, 0.1)), ("more", more)):
+        result.accuracy["digits", size] = dict(zip(scenarios.STRATEGIES, values))
+        result.sizes["digits", size] = (30, more_held_out)
+        result.per_class["digits", size] = (3, 3)
+        result.accuracy["flowers", size] = dict(zip(scenarios.STRATEGIES, (0.1, 0.2, 0.3, 0.4, 0.95)))
+        result.sizes["flowers", size] = (30, 50)
+    return result
+
+
+READ_MISTAKES = {
+    "reads the run's grid, not its argument": '''def read_digits(result):
+    scores = grid.accuracy["digits", "more"]
+    best = max(scores, key=scores.get)
+    return best, max(v for s, v in scores.items() if s != "from_scratch") - scores["from_scratch"] > 0.01''',
+    "reads the fewer images": '''def read_digits(result):
+    scores = result.accuracy["digits", "fewer"]
+    held_out = result.sizes["digits", "fewer"][1]
+    best = max(scores, key=scores.get)
+    return best, round(max(v for s, v in scores.items() if s != "from_scratch") * held_out) - round(
+        scores["from_scratch"] * held_out) > 1''',
+    "one image is always 0.01": '''def read_digits(result):
+    scores = result.accuracy["digits", "more"]
+    best = max(scores, key=scores.get)
+    return best, max(v for s, v in scores.items() if s != "from_scratch") - scores["from_scratch"] > 0.01''',
+}
+
+
+def test_read_digits_tests_pass_the_solution():
+    cells = _cells()
+    grid = _grid_of((0.84, 0.78, 0.88, 0.87, 0.10))
+    assert _passes(cells["read-digits"], cells["read-digits-tests"], _namespace(grid=grid))
+
+
+@pytest.mark.parametrize("mistake", READ_MISTAKES)
+def test_read_digits_tests_catch(mistake):
+    grid = _grid_of((0.84, 0.78, 0.88, 0.87, 0.10))
+    assert not _passes(READ_MISTAKES[mistake], _cells()["read-digits-tests"], _namespace(grid=grid)), mistake
+
+
+BUILD_MISTAKES = {
+    "not compiled": ("    model.compile(", "    model.compile and None and model.compile("),
+    "five outputs whatever num_classes": ('keras.layers.Dense(num_classes, activation="softmax")',
+                                          'keras.layers.Dense(5, activation="softmax")'),
+    "from scratch keeps the ImageNet weights": ('weights=None if strategy == "from_scratch" else "imagenet"',
+                                                'weights="imagenet"'),
+}
+
+
+@pytest.fixture(scope="module")
+def build_namespace(small_assets):
+    import keras
+
+    import helpers
+    from helpers import freezing, models
+
+    cells = _cells()
+    base = models.load_base()
+    k = scenarios.fine_tune_at(base)
+    namespace = _namespace(keras=keras, models=models, freezing=freezing, cfg=helpers.settings(),
+                           FINE_TUNE_AT=k, EARLIER_LAYER=base.layers[k - 1].name)
+    assert _passes(cells["recommend"], cells["recommend-tests"], namespace)  # defines names_used
+    return namespace
+
+
+def _failing_graded2(answer: str, namespace: dict) -> list[str]:
+    """The test cells of Graded 2 that lose points for ``answer`` (run in order in one namespace, as in Jupyter)."""
+    cells, namespace = _cells(), dict(namespace)
+    return [test for test in ("build-model-tests", "build-model-behaviour-tests")
+            if not _passes(answer, cells[test], namespace)]
+
+
+def test_build_model_tests_pass_the_solution(build_namespace):
+    assert _failing_graded2(_cells()["build-model"], build_namespace) == []
+
+
+@pytest.mark.parametrize("mistake", BUILD_MISTAKES)
+def test_build_model_tests_catch(mistake, build_namespace):
+    old, new = BUILD_MISTAKES[mistake]
+    solution = _cells()["build-model"]
+    assert old in solution
+    assert _failing_graded2(solution.replace(old, new), build_namespace), f"{mistake}: Graded 2 loses no points"

@@ -1,87 +1,105 @@
-"""Wrong answers of our own for notebook 04: each must lose points in the cells it names."""
+"""Wrong answers of our own for notebook 04: each must lose points in the cells it names.
 
-_BUILD_HEAD = '''    inputs = keras.Input(cfg.image_shape)
+Each case costs a whole notebook run in the grading test, so there are few of them; tests/test_scenarios.py
+runs the graded test cells in-process against more mistakes (bad input types, wrong output units, no compile,
+reading the run's grid instead of the argument).
+"""
+
+_SIGNATURE = "def recommend(images_per_class, similarity):"
+_CHECKS = '''
+    if isinstance(images_per_class, bool) or not isinstance(images_per_class, (int, np.integer)):
+        raise ValueError("images_per_class must be a whole number")
+    if images_per_class < 1:
+        raise ValueError("images_per_class must be at least 1")'''
+
+_BASE = '''def build_model(strategy, num_classes, fine_tune_at=FINE_TUNE_AT):
+    if strategy not in STRATEGIES:
+        raise ValueError(strategy)
+    base = models.load_base(weights=None if strategy == "from_scratch" else "imagenet")
+    if strategy == "earlier_layers":
+        base = keras.Model(base.input, base.get_layer(EARLIER_LAYER).output)
+    if strategy in ("feature_extraction", "earlier_layers"):
+        base.trainable = False
+'''
+_FREEZE_RECIPE = '''    elif strategy == "partial_fine_tune":
+        freezing.unfreeze_from(base, fine_tune_at)
+    elif strategy == "full_fine_tune":
+        freezing.unfreeze_from(base, 0)
+'''
+_HEAD = '''    inputs = keras.Input(cfg.image_shape)
     x = keras.layers.GlobalAveragePooling2D()(base(inputs))
-    return keras.Model(inputs, keras.layers.Dense(num_classes, activation="softmax")(x))'''
+    model = keras.Model(inputs, keras.layers.Dense(num_classes, activation="softmax")(x))
+'''
+_COMPILE = '''    fine_tuning = strategy in ("partial_fine_tune", "full_fine_tune")
+    rate = freezing.FINE_TUNE_RATE if fine_tuning else freezing.HEAD_RATE
+    model.compile(keras.optimizers.Adam(rate), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model'''
 
 WRONG = {
     "04-four-scenarios": {
-        "small and similar: full fine-tuning": (
+        "recommend delegates to the course's helpers (the old reference)": (
             {"recommend": '''def recommend(images_per_class, similarity):
-    if isinstance(images_per_class, bool) or not isinstance(images_per_class, (int, np.integer)):
-        raise ValueError("not a whole number")
-    if images_per_class < 1 or similarity not in ("similar", "different"):
-        raise ValueError("bad input")
-    if similarity == "similar":
-        return "full_fine_tune"
-    return "from_scratch" if images_per_class >= LARGE_FROM else "earlier_layers"'''},
+    return scenarios.recommend(images_per_class, similarity).strategy'''},
             {"recommend-tests"},
         ),
-        "no error on a negative size": (
-            {"recommend": '''def recommend(images_per_class, similarity):
+        "size thresholds inverted": (
+            {"recommend": _SIGNATURE + _CHECKS + '''
+    if not isinstance(similarity, str) or similarity.lower() not in ("similar", "different"):
+        raise ValueError("similarity must be 'similar' or 'different'")
+    large = images_per_class < LARGE_FROM
+    if similarity.lower() == "similar":
+        return "full_fine_tune" if large else "feature_extraction"
+    return "from_scratch" if large else "partial_fine_tune"'''},
+            {"recommend-tests"},
+        ),
+        "similarity compared case-sensitively ('Different' raises)": (
+            {"recommend": _SIGNATURE + _CHECKS + '''
     if similarity not in ("similar", "different"):
-        raise ValueError("unknown similarity")
+        raise ValueError("similarity must be 'similar' or 'different'")
     large = images_per_class >= LARGE_FROM
     if similarity == "similar":
         return "full_fine_tune" if large else "feature_extraction"
-    return "from_scratch" if large else "earlier_layers"'''},
+    return "from_scratch" if large else "partial_fine_tune"'''},
             {"recommend-tests"},
         ),
-        "off by one at the size boundary, unknown similarity treated as different": (
-            {"recommend": '''def recommend(images_per_class, similarity):
-    if isinstance(images_per_class, bool) or not isinstance(images_per_class, (int, np.integer)):
-        raise ValueError("not a whole number")
-    if images_per_class < 1:
-        raise ValueError("negative size")
-    large = images_per_class > LARGE_FROM
-    if similarity == "similar":
-        return "full_fine_tune" if large else "feature_extraction"
-    return "from_scratch" if large else "earlier_layers"'''},
-            {"recommend-tests"},
-        ),
-        "base left trainable for feature extraction": (
-            {"build-model": '''def build_model(strategy, num_classes, fine_tune_at=FINE_TUNE_AT):
-    if strategy not in STRATEGIES:
-        raise ValueError(strategy)
-    base = models.load_base(weights=None if strategy == "from_scratch" else "imagenet")
-    if strategy == "earlier_layers":
-        base = keras.Model(base.input, base.get_layer(EARLIER_LAYER).output)
-    if strategy == "partial_fine_tune":
-        for layer in base.layers[:fine_tune_at]:
-            layer.trainable = False
-''' + _BUILD_HEAD},
-            {"build-model-tests"},
-        ),
-        "partial fine-tune freezes one layer too many, BatchNorm left trainable": (
-            {"build-model": '''def build_model(strategy, num_classes, fine_tune_at=FINE_TUNE_AT):
-    if strategy not in STRATEGIES:
-        raise ValueError(strategy)
-    base = models.load_base(weights=None if strategy == "from_scratch" else "imagenet")
-    if strategy == "earlier_layers":
-        base = keras.Model(base.input, base.get_layer(EARLIER_LAYER).output)
-    if strategy in ("feature_extraction", "earlier_layers"):
-        base.trainable = False
-    elif strategy == "partial_fine_tune":
-        for index, layer in enumerate(base.layers):
-            layer.trainable = index > fine_tune_at
-''' + _BUILD_HEAD},
-            {"build-model-tests"},
-        ),
-        "from scratch keeps the ImageNet weights": (
-            {"build-model": '''def build_model(strategy, num_classes, fine_tune_at=FINE_TUNE_AT):
-    if strategy not in STRATEGIES:
-        raise ValueError(strategy)
-    base = models.load_base()
-    if strategy == "earlier_layers":
-        base = keras.Model(base.input, base.get_layer(EARLIER_LAYER).output)
-    if strategy in ("feature_extraction", "earlier_layers"):
-        base.trainable = False
-    elif strategy in ("partial_fine_tune", "full_fine_tune"):
+        "BatchNorm left trainable, training=False written instead": (
+            {"build-model": _BASE + '''    elif strategy in ("partial_fine_tune", "full_fine_tune"):
         start = fine_tune_at if strategy == "partial_fine_tune" else 0
         for index, layer in enumerate(base.layers):
-            layer.trainable = index >= start and not isinstance(layer, keras.layers.BatchNormalization)
-''' + _BUILD_HEAD},
+            layer.trainable = index >= start
+    inputs = keras.Input(cfg.image_shape)
+    x = keras.layers.GlobalAveragePooling2D()(base(inputs, training=False))
+    model = keras.Model(inputs, keras.layers.Dense(num_classes, activation="softmax")(x))
+''' + _COMPILE},
+            {"build-model-tests", "build-model-behaviour-tests"},
+        ),
+        "partial fine-tune trains layers[:k] and freezes the rest": (
+            {"build-model": _BASE + '''    elif strategy in ("partial_fine_tune", "full_fine_tune"):
+        for index, layer in enumerate(base.layers):
+            in_part = index < fine_tune_at if strategy == "partial_fine_tune" else True
+            layer.trainable = in_part and not isinstance(layer, keras.layers.BatchNormalization)
+''' + _HEAD + _COMPILE},
             {"build-model-tests"},
+        ),
+        "fine-tuning compiled at the head's rate": (
+            {"build-model": _BASE + _FREEZE_RECIPE + _HEAD + _COMPILE.replace("FINE_TUNE_RATE if", "HEAD_RATE if")},
+            {"build-model-behaviour-tests"},
+        ),
+        "images preprocessed twice (a Rescaling layer in the model)": (
+            {"build-model": _BASE + _FREEZE_RECIPE + '''    inputs = keras.Input(cfg.image_shape)
+    x = keras.layers.Rescaling(1 / 127.5, offset=-1)(inputs)
+    x = keras.layers.GlobalAveragePooling2D()(base(x))
+    model = keras.Model(inputs, keras.layers.Dense(num_classes, activation="softmax")(x))
+''' + _COMPILE},
+            {"build-model-behaviour-tests"},
+        ),
+        "any gain counts: no one-image margin": (
+            {"read-digits": '''def read_digits(result):
+    scores = result.accuracy["digits", "more"]
+    best = max(scores, key=scores.get)
+    pretrained = max(accuracy for strategy, accuracy in scores.items() if strategy != "from_scratch")
+    return best, pretrained > scores["from_scratch"]'''},
+            {"read-digits-tests"},
         ),
     },
 }
