@@ -125,7 +125,7 @@ def test_grade_command_on_crafted_submissions(tmp_path, small_assets):
     (subs / "colab" / f"Copy of {ASSIGNMENT} (1).ipynb").write_text(
         as_colab(student_notebook({"count-parameters-tests": None})))
     nbformat.write(student_notebook({"top-k": RAISES_AT_IMPORT}), subs / "renamer" / "my homework final.ipynb")
-    nbformat.write(student_notebook({"count-parameters": MEGABYTES, "concept": VANDAL_AND_SNOOP}),
+    nbformat.write(student_notebook({"count-parameters": MEGABYTES, "read-experiment": VANDAL_AND_SNOOP}),
                    subs / f"vandal - Copy of {NAME}")
     (subs / f"notjson - Copy of {NAME}").write_text("this is not a notebook {")
     (subs / "pdf" / f"Copy of {ASSIGNMENT}.pdf").write_bytes(b"%PDF-1.4 not a notebook")
@@ -136,7 +136,7 @@ def test_grade_command_on_crafted_submissions(tmp_path, small_assets):
     before_course, before_subs = tree_digest(ROOT), tree_digest(subs)
     out = tmp_path / "results"
     result = subprocess.run([sys.executable, "-m", "helpers.grade", str(subs), "--assignment", ASSIGNMENT,
-                             "--timeout", "25", "--out", str(out)], capture_output=True, text=True, cwd=tmp_path,
+                             "--timeout", "60", "--out", str(out)], capture_output=True, text=True, cwd=tmp_path,
                             env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
@@ -176,8 +176,9 @@ def test_grade_command_on_crafted_submissions(tmp_path, small_assets):
     assert score("renamer") == full - points()["top-k-tests"], rows["renamer"]
     assert "renamed" in rows["renamer"]["message"]
     assert not any("renamed" in rows[s]["message"] for s in ("loopy", "colab", "editor", "vandal"))
-    # Megabytes of output, files written and deleted around, hidden tests not found: only the concept lost.
-    assert score("vandal") == full - points()["concept-tests"], rows["vandal"]
+    # Megabytes of output, files written and deleted around, hidden tests not found: only the exercise lost.
+    lost = points()["read-experiment-tests"] + points()["chance-tests"]
+    assert score("vandal") == full - lost, rows["vandal"]
     assert (out / "feedback" / rows["vandal"]["student_id"] / ASSIGNMENT / f"{ASSIGNMENT}.html").exists()
     # Files that cannot be graded get a clear message and no crash.
     assert rows["notjson"]["status"] == "invalid" and "not a valid Jupyter notebook" in rows["notjson"]["message"]
@@ -218,12 +219,12 @@ def test_collect_layouts(tmp_path):
 
 def test_restore_deleted_cells_puts_them_back_in_place():
     release = nbformat.read(RELEASE, as_version=4)
-    nb = student_notebook({"split-model-tests": None, "concept": None, "concept-tests": None})
+    nb = student_notebook({"split-model-tests": None, "read-experiment": None, "read-experiment-tests": None})
     restored = grade.restore_deleted_cells(nb, release)
-    assert restored == ["split-model-tests", "concept", "concept-tests"]
+    assert restored == ["split-model-tests", "read-experiment", "read-experiment-tests"]
     order = [c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells]
     assert order.index("split-model-tests") == order.index("split-model") + 1
-    assert order.index("concept-tests") == order.index("concept") + 1
+    assert order.index("read-experiment-tests") == order.index("read-experiment") + 1
 
 
 def test_normalise_colab_notebook():
