@@ -21,11 +21,40 @@ _UNFREEZE = '''base.trainable = True
     for index, layer in enumerate(base.layers):
         layer.trainable = index >= k and not isinstance(layer, keras.layers.BatchNormalization)'''
 
+_READ = '''def read_sweep(results, num_val):
+    best_k = {best}
+    ranked = sorted(results.values(), reverse=True)
+    margin = {margin}
+    return best_k, margin, {exceeds}'''
+_BEST, _MARGIN, _EXCEEDS = "max(results, key=results.get)", "ranked[0] - ranked[1]", "round(margin * num_val) > 1"
+
 WRONG = {
     "03-fine-tuning": {
-        "base left trainable": (
-            {"build-model": _BUILD.format(freeze="pass", preprocessed="app.preprocess_input(inputs)")},
-            {"build-model-tests"},
+        "base left trainable; sweep read from the worst k": (
+            {"build-model": _BUILD.format(freeze="pass", preprocessed="app.preprocess_input(inputs)"),
+             "read-sweep": _READ.format(best="min(results, key=results.get)", margin=_MARGIN, exceeds=_EXCEEDS)},
+            {"build-model-tests", "read-sweep-tests"},
+        ),
+        "preprocessing applied twice; margin from the best to the worst k": (
+            {"build-model": _BUILD.format(freeze="base.trainable = False",
+                                          preprocessed="app.preprocess_input(app.preprocess_input(inputs))"),
+             "read-sweep": _READ.format(best=_BEST, margin="ranked[0] - ranked[-1]", exceeds=_EXCEEDS)},
+            {"build-model-tests", "read-sweep-tests"},
+        ),
+        "head layer shared between models; one photo counted as more than one": (
+            {"build-model": '''_shared = {}
+
+
+def build_model(base, num_classes):
+    base.trainable = False
+    if "head" not in _shared:
+        _shared["head"] = keras.layers.Dense(num_classes, activation="softmax")
+    inputs = keras.Input(shape=base.input.shape[1:])
+    x = base(app.preprocess_input(inputs))
+    x = keras.layers.Dropout(0.2)(keras.layers.GlobalAveragePooling2D()(x))
+    return keras.Model(inputs, _shared["head"](x))''',
+             "read-sweep": _READ.format(best=_BEST, margin=_MARGIN, exceeds="round(margin * num_val) >= 1")},
+            {"build-model-tests", "read-sweep-tests"},
         ),
         "k off by one; fine-tuning rate 10,000 times lower than the head's": (
             {"freeze-first": '''def freeze_first(base, k):
