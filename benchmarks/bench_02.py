@@ -135,10 +135,8 @@ def extraction_vs_fine_tuning():
         phase1 = model.get_weights()
         for k in candidates:
             model.set_weights(phase1)
-            base.trainable = True  # first: on a frozen base this sets every inner layer
-            for index, layer in enumerate(base.layers):
-                layer.trainable = index >= k and not isinstance(layer, keras.layers.BatchNormalization)
-            _compiled(model, 1e-3)
+            freezing.unfreeze_from(base, k)  # the course's recipe: layers[k:] trainable, every BatchNorm frozen
+            _compiled(model, freezing.FINE_TUNE_RATE)
             helpers.set_seeds(seed)
             model.fit(train_images, train_y, epochs=cfg.fine_tune_epochs, batch_size=cfg.batch_size, verbose=0)
             scores[f"fine-tune from k = {k}"].append(float(np.mean(np.argmax(model(val_images), 1) == val_y)))
@@ -147,7 +145,8 @@ def extraction_vs_fine_tuning():
     rows = [[name + ("  <- best fine-tuned" if name == best else ""), f"{np.mean(v):.3f}",
              " ".join(f"{s:.2f}" for s in v)] for name, v in scores.items()]
     return (f"Flowers ({cfg.mode} mode, {len(val_y)} validation photos): feature extraction ({cfg.epochs} epochs) vs "
-            f"+ {cfg.fine_tune_epochs} epochs of fine-tuning (lr 1e-3, BatchNorm frozen), seeds {SEEDS}",
+            f"+ {cfg.fine_tune_epochs} epochs of fine-tuning (freezing.unfreeze_from, lr {freezing.FINE_TUNE_RATE:g}), "
+            f"seeds {SEEDS}",
             ["model", "mean accuracy", "per seed"], rows)
 
 

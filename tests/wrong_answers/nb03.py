@@ -1,52 +1,87 @@
-"""Wrong answers for notebook 03 (partial freezing and fine-tuning): each must lose points in the cells it names."""
+"""Wrong answers for notebook 03 (partial freezing and fine-tuning): each must lose points in the cells it names.
+
+Every grading run of a case costs a whole notebook run, so a case may pair two independent mistakes in different
+graded cells (a cell's verdict never depends on the other mistake); each named test cell must lose points.
+"""
 
 _BUILD = '''def build_model(base, num_classes):
     {freeze}
     inputs = keras.Input(shape=base.input.shape[1:])
-    x = base(app.preprocess_input(inputs), training={training})
+    x = base({preprocessed})
     x = keras.layers.Dropout(0.2)(keras.layers.GlobalAveragePooling2D()(x))
     return keras.Model(inputs, keras.layers.Dense(num_classes, activation="softmax")(x))'''
 
+# start_fine_tuning with its own freezing loop (not freeze_first), so that it pairs with a wrong freeze_first.
+_FINE_TUNE = '''def start_fine_tuning(model, base, k, head_learning_rate):
+    {unfreeze}
+    model.compile(optimizer=keras.optimizers.Adam({rate}), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    return model'''
+_UNFREEZE = '''base.trainable = True
+    for index, layer in enumerate(base.layers):
+        layer.trainable = index >= k and not isinstance(layer, keras.layers.BatchNormalization)'''
+
+_READ = '''def read_sweep(results, num_val):
+    best_k = {best}
+    ranked = sorted(results.values(), reverse=True)
+    margin = {margin}
+    return best_k, margin, {exceeds}'''
+_BEST, _MARGIN, _EXCEEDS = "max(results, key=results.get)", "ranked[0] - ranked[1]", "round(margin * num_val) > 1"
+
 WRONG = {
     "03-fine-tuning": {
-        "base left trainable": (
-            {"build-model": _BUILD.format(freeze="pass", training="False")},
-            {"build-model-tests"},
+        "base left trainable; sweep read from the worst k": (
+            {"build-model": _BUILD.format(freeze="pass", preprocessed="app.preprocess_input(inputs)"),
+             "read-sweep": _READ.format(best="min(results, key=results.get)", margin=_MARGIN, exceeds=_EXCEEDS)},
+            {"build-model-tests", "read-sweep-tests"},
         ),
-        "base called with training=True": (
-            {"build-model": _BUILD.format(freeze="base.trainable = False", training="True")},
-            {"build-model-tests"},
+        "preprocessing applied twice; margin from the best to the worst k": (
+            {"build-model": _BUILD.format(freeze="base.trainable = False",
+                                          preprocessed="app.preprocess_input(app.preprocess_input(inputs))"),
+             "read-sweep": _READ.format(best=_BEST, margin="ranked[0] - ranked[-1]", exceeds=_EXCEEDS)},
+            {"build-model-tests", "read-sweep-tests"},
         ),
-        "k off by one": (
+        "head layer shared between models; one photo counted as more than one": (
+            {"build-model": '''_shared = {}
+
+
+def build_model(base, num_classes):
+    base.trainable = False
+    if "head" not in _shared:
+        _shared["head"] = keras.layers.Dense(num_classes, activation="softmax")
+    inputs = keras.Input(shape=base.input.shape[1:])
+    x = base(app.preprocess_input(inputs))
+    x = keras.layers.Dropout(0.2)(keras.layers.GlobalAveragePooling2D()(x))
+    return keras.Model(inputs, _shared["head"](x))''',
+             "read-sweep": _READ.format(best=_BEST, margin=_MARGIN, exceeds="round(margin * num_val) >= 1")},
+            {"build-model-tests", "read-sweep-tests"},
+        ),
+        "k off by one; fine-tuning rate 10,000 times lower than the head's": (
             {"freeze-first": '''def freeze_first(base, k):
     base.trainable = True
     for index, layer in enumerate(base.layers):
         layer.trainable = index > k
-    return base'''},
-            {"freeze-first-tests"},
+    return base''',
+             "fine-tuning-step": _FINE_TUNE.format(unfreeze=_UNFREEZE, rate="head_learning_rate / 10_000")},
+            {"freeze-first-tests", "fine-tuning-step-tests"},
         ),
-        "relies on base.trainable = True to unfreeze": (
+        "relies on base.trainable = True to unfreeze; fine-tuning delegated to freezing.unfreeze_from": (
             {"freeze-first": '''def freeze_first(base, k):
     base.trainable = True
     for layer in base.layers[:k]:
         layer.trainable = False
-    return base'''},
-            {"freeze-first-tests"},
+    return base''',
+             "fine-tuning-step": _FINE_TUNE.format(unfreeze="freezing.unfreeze_from(base, k)",
+                                                   rate="freezing.FINE_TUNE_RATE")},
+            {"freeze-first-tests", "fine-tuning-step-tests"},
         ),
-        "learning rate not lowered": (
-            {"fine-tuning-step": '''def start_fine_tuning(model, base, k, head_learning_rate):
-    freeze_first(base, k)
-    for layer in base.layers:
-        if isinstance(layer, keras.layers.BatchNormalization):
-            layer.trainable = False
-    model.compile(optimizer=keras.optimizers.Adam(head_learning_rate), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
-    return model'''},
+        "fine-tuning rate not lowered (the head's)": (
+            {"fine-tuning-step": _FINE_TUNE.format(unfreeze=_UNFREEZE, rate="head_learning_rate")},
             {"fine-tuning-step-tests"},
         ),
         "recompiled before changing trainable": (
             {"fine-tuning-step": '''def start_fine_tuning(model, base, k, head_learning_rate):
-    model.compile(optimizer=keras.optimizers.Adam(head_learning_rate / 10), loss="sparse_categorical_crossentropy",
+    model.compile(optimizer=keras.optimizers.Adam(1e-4), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])
     freeze_first(base, k)
     for layer in base.layers:
@@ -58,7 +93,7 @@ WRONG = {
         "BatchNorm layers left trainable": (
             {"fine-tuning-step": '''def start_fine_tuning(model, base, k, head_learning_rate):
     freeze_first(base, k)
-    model.compile(optimizer=keras.optimizers.Adam(head_learning_rate / 10), loss="sparse_categorical_crossentropy",
+    model.compile(optimizer=keras.optimizers.Adam(1e-4), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])
     return model'''},
             {"fine-tuning-step-tests"},
