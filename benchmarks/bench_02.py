@@ -25,7 +25,7 @@ def _setup():
     base = models.load_base()
     base.trainable = False
     inputs = keras.Input(shape=base.input.shape[1:])
-    x = base(models.base_module().preprocess_input(inputs), training=False)
+    x = base(models.base_module().preprocess_input(inputs))
     extractor = keras.Model(inputs, keras.layers.GlobalAveragePooling2D()(x), name=f"{base.name}_extractor")
     cached = {name: features.extract_features(extractor, *files, progress=False, verbose=False)
               for name, files in split.items()}
@@ -120,7 +120,7 @@ def extraction_vs_fine_tuning():
     train_images, _ = data.take_images(data.make_dataset(*split["train"]), len(train_y))
     val_images, _ = data.take_images(data.make_dataset(*split["val"]), len(val_y))
     inputs = keras.Input(shape=base.input.shape[1:])
-    x = base(models.base_module().preprocess_input(inputs), training=False)
+    x = base(models.base_module().preprocess_input(inputs))
     x = keras.layers.Dropout(0.2)(keras.layers.GlobalAveragePooling2D()(x))
     model = keras.Model(inputs, keras.layers.Dense(5, activation="softmax")(x))
     candidates = freezing.block_boundaries(base)[-5:-1]
