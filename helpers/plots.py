@@ -37,22 +37,6 @@ def show_images(images, titles=None, ncols: int = 5, size: float = 2.2):
     plt.show()
 
 
-def show_filters(kernel, ncols: int = 8):
-    """Show first-layer convolution filters, a kernel of shape ``(h, w, 3, n)``, as small RGB patches."""
-    import matplotlib.pyplot as plt
-
-    kernel = np.asarray(kernel)
-    low, high = kernel.min(), kernel.max()
-    patches = [(kernel[..., i] - low) / (high - low + 1e-8) for i in range(kernel.shape[-1])]
-    fig, axes = _grid(len(patches), ncols, 1.0)
-    for i, (ax, patch) in enumerate(zip(axes, patches)):
-        ax.imshow(patch, interpolation="nearest")
-        ax.set_title(str(i), fontsize=7)
-    fig.suptitle(f"{len(patches)} learned {kernel.shape[0]}x{kernel.shape[1]} filters of the first layer")
-    fig.tight_layout()
-    plt.show()
-
-
 def show_feature_maps(maps: dict, n: int = 8):
     """One row per layer: the first ``n`` channels of its feature map for one image (``{name: (h, w, c)}``)."""
     import matplotlib.pyplot as plt
