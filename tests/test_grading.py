@@ -1,4 +1,9 @@
-"""The grading round trip, per assignment: release in sync, full marks, zero for a blank, wrong answers lose."""
+"""The nbgrader round trip, per assignment: release in sync, full marks, zero for a blank, a wrong answer loses.
+
+Each assignment is autograded once, with three submissions: the solution, the untouched release and the first
+of its wrong answers (the end-to-end proof that nbgrader agrees with ``tests/test_wrong_answers.py``, which checks
+every wrong answer in one kernel).
+"""
 
 import nbformat
 import pytest
@@ -8,46 +13,62 @@ from wrong_answers import WRONG
 pytestmark = pytest.mark.grading
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_release_matches_generator(assignment, tmp_path):
+@pytest.fixture(scope="module", params=ASSIGNMENTS)
+def graded(request, tmp_path_factory, small_assets):
+    """``(assignment, course folder, release path, scores)`` after one autograding run of three submissions."""
+    assignment = request.param
+    course = make_course(tmp_path_factory.mktemp(assignment))
+    release = generate(course, assignment)
+    solution = ROOT / "solutions" / assignment / notebook_name(assignment)
+    answers, _ = next(iter(WRONG[assignment].values()))
+    submissions = {"solution": nbformat.read(solution, as_version=4), "blank": nbformat.read(release, as_version=4),
+                   "wrong": with_answers(solution, answers)}
+    return assignment, course, release, autograde(course, assignment, submissions)
+
+
+def test_release_matches_generator(graded):
     """notebooks/ is exactly what `nbgrader generate_assignment` makes from solutions/."""
-    generated = generate(make_course(tmp_path), assignment)
+    assignment, _, generated, _ = graded
     committed = ROOT / "notebooks" / assignment / notebook_name(assignment)
     assert committed.exists(), f"{committed} is missing: run `nbgrader generate_assignment {assignment} --force`"
     assert committed.read_text() == generated.read_text(), (
         f"{committed} differs from the generator's output: run `nbgrader generate_assignment {assignment} --force`"
     )
-    release = nbformat.read(generated, as_version=4)
+
+
+def test_release_hides_solutions_and_tests(graded):
+    _, _, generated, _ = graded
     text = generated.read_text()
     assert "BEGIN HIDDEN TESTS" not in text and "BEGIN SOLUTION" not in text
+    release = nbformat.read(generated, as_version=4)
     assert all(not cell.get("outputs") for cell in release.cells if cell.cell_type == "code")
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_autograde_scores(assignment, tmp_path, small_assets):
-    """Solutions get full marks, the untouched release 0 (and runs to the end), every wrong answer loses points."""
-    course = make_course(tmp_path)
-    release = generate(course, assignment)
-    solution = ROOT / "solutions" / assignment / notebook_name(assignment)
-    cases = WRONG.get(assignment, {})
-    assert cases, f"no wrong answers of our own for {assignment} in tests/wrong_answers.py"
-    submissions = {"solution": nbformat.read(solution, as_version=4), "blank": nbformat.read(release, as_version=4)}
-    for index, (answers, _) in enumerate(cases.values()):
-        submissions[f"wrong{index}"] = with_answers(solution, answers)
-    scores = autograde(course, assignment, submissions)
-
+def test_solution_gets_full_marks(graded):
+    *_, scores = graded
     full = scores["solution"]
     assert full["max_score"] > 0
     assert full["score"] == full["max_score"], f"the solution lost points: {full['cells']}"
+
+
+def test_blank_release_scores_zero(graded):
+    *_, scores = graded
     assert scores["blank"]["score"] == 0, f"the blank release scored: {scores['blank']['cells']}"
+
+
+def test_blank_release_runs_to_the_end(graded):
+    assignment, course, *_ = graded
     blank_run = nbformat.read(course / "autograded" / "blank" / assignment / notebook_name(assignment), as_version=4)
     assert all(c.execution_count for c in blank_run.cells if c.cell_type == "code" and c.source.strip()), (
         "autograding the blank release stopped before the end"
     )
-    for index, (case, (_, losing)) in enumerate(cases.items()):
-        result = scores[f"wrong{index}"]
-        assert result["score"] < full["max_score"], f"wrong answer {case!r} got full marks"
-        for grade_id in losing:
-            assert result["cells"][grade_id] < full["cells"][grade_id], (
-                f"wrong answer {case!r} did not lose points in {grade_id}: {result['cells']}"
-            )
+
+
+def test_wrong_answer_loses_under_nbgrader(graded):
+    assignment, *_, scores = graded
+    case, (_, losing) = next(iter(WRONG[assignment].items()))
+    full, wrong = scores["solution"], scores["wrong"]
+    for grade_id in sorted(losing):
+        assert wrong["cells"][grade_id] < full["cells"][grade_id], (
+            f"wrong answer {case!r} did not lose points in {grade_id} under nbgrader: {wrong['cells']}"
+        )

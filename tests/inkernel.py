@@ -1,0 +1,104 @@
+"""Run a solution notebook once in one kernel, then swap wrong answers into that kernel.
+
+A full nbgrader round trip per wrong answer executes the whole notebook again (about a minute each, in small
+mode). Here the solution runs once; each wrong answer then re-executes only the cells from its first answer cell
+to its last graded test cell, with the wrong sources, and those cells again with the solution's sources to put
+the kernel back. A graded test cell that raises scores 0 under nbgrader's autograder (and full points when it runs
+cleanly), so "loses points" here means "raises". ``tests/test_grading.py`` keeps full nbgrader round trips as the
+end-to-end proof that the autograder agrees.
+"""
+
+from __future__ import annotations
+
+import copy
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+CELL_TIMEOUT = 300  # seconds a cell may run, as in nbgrader_config.py
+
+
+def grade_id(cell) -> str | None:
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+
+
+def is_graded_test(cell) -> bool:
+    """An autograder test cell: graded, not a solution, code."""
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return cell.cell_type == "code" and bool(meta.get("grade")) and not meta.get("solution")
+
+
+def error_of(cell) -> str | None:
+    """``"Name: message"`` of the error the executed cell raised, or None."""
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "error":
+            return f"{output.get('ename')}: {output.get('evalue')}"
+    return None
+
+
+@dataclass
+class CaseRun:
+    """What one wrong answer did: errors of the graded test cells it re-ran, and of the restore."""
+
+    errors: dict[str, str | None]  # graded test id -> error with the wrong answer in place (None: passed)
+    restore_errors: dict[str, str]  # graded test id -> error after putting the solution back (should be empty)
+
+
+class SolutionKernel:
+    """One kernel that has executed a solution notebook from top to bottom, ready to take wrong answers."""
+
+    def __init__(self, notebook: Path, workdir: Path):
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.path = Path(shutil.copy(notebook, workdir / notebook.name))
+        self.nb = nbformat.read(self.path, as_version=4)
+        self.pristine = copy.deepcopy(self.nb.cells)  # nbclient writes executed cells back into self.nb
+        self.client = NotebookClient(self.nb, timeout=CELL_TIMEOUT, allow_errors=True, kernel_name="python3",
+                                     resources={"metadata": {"path": str(workdir)}})
+        self._kernel = None
+        self.errors: dict[int, str] = {}  # cell index -> error of the solution's own run
+
+    def __enter__(self) -> SolutionKernel:
+        self._kernel = self.client.setup_kernel()
+        self._kernel.__enter__()
+        for index, cell in enumerate(self.nb.cells):
+            if cell.cell_type == "code":
+                self.client.execute_cell(cell, index)
+                if error := error_of(cell):
+                    self.errors[index] = error
+        return self
+
+    def __exit__(self, *exc):
+        if self._kernel is not None:
+            self._kernel.__exit__(*exc)
+            self._kernel = None
+
+    def index_of(self, wanted: str) -> int:
+        for index, cell in enumerate(self.pristine):
+            if grade_id(cell) == wanted:
+                return index
+        raise KeyError(f"no cell with grade id {wanted!r} in {self.path.name}")
+
+    def _run(self, first: int, last: int, sources: dict[int, str]) -> dict[str, str | None]:
+        """Execute code cells first..last (sources replaced where given); errors of the graded test cells."""
+        errors = {}
+        for index in range(first, last + 1):
+            cell = copy.deepcopy(self.pristine[index])
+            if cell.cell_type != "code":
+                continue
+            cell.source = sources.get(index, cell.source)
+            self.client.execute_cell(cell, index)
+            if is_graded_test(cell):
+                errors[grade_id(cell)] = error_of(cell)
+        return errors
+
+    def try_answers(self, answers: dict[str, str], losing: set[str]) -> CaseRun:
+        """Swap ``answers`` ({grade id: source}) in, re-run up to the last of ``losing``, then restore."""
+        swapped = {self.index_of(name): source for name, source in answers.items()}
+        first = min(swapped)
+        last = max([self.index_of(name) for name in losing] + list(swapped))
+        errors = self._run(first, last, swapped)
+        restored = self._run(first, last, {})
+        return CaseRun(errors, {name: error for name, error in restored.items() if error})

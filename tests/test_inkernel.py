@@ -1,0 +1,57 @@
+"""The in-kernel wrong-answer runner on a tiny notebook: it reports a failing test, a passing one, and restores."""
+
+import nbformat
+import pytest
+from inkernel import SolutionKernel
+
+
+def _cell(source, grade_id=None, test=False):
+    cell = nbformat.v4.new_code_cell(source)
+    if grade_id:
+        cell.metadata["nbgrader"] = {"grade_id": grade_id, "grade": test, "solution": not test, "locked": test,
+                                     "points": 1 if test else None, "schema_version": 3}
+    return cell
+
+
+@pytest.fixture(scope="module")
+def kernel(tmp_path_factory):
+    nb = nbformat.v4.new_notebook(cells=[
+        _cell("calls = []"),
+        _cell("def double(x):\n    return 2 * x", "double"),
+        _cell("value = double(21)\ncalls.append(value)"),
+        _cell('assert value == 42, f"double(21) gave {value}"', "double-tests", test=True),
+        _cell('assert double(0) == 0, "double(0) must be 0"', "zero-tests", test=True),
+    ])
+    where = tmp_path_factory.mktemp("tiny")
+    nbformat.write(nb, where / "tiny.ipynb")
+    with SolutionKernel(where / "tiny.ipynb", where / "run") as running:
+        yield running
+
+
+def test_solution_runs_clean(kernel):
+    assert kernel.errors == {}
+
+
+def test_wrong_answer_makes_its_tests_raise_and_is_undone(kernel):
+    run = kernel.try_answers({"double": "def double(x):\n    return x + 2"}, {"zero-tests"})
+    assert run.errors == {"double-tests": "AssertionError: double(21) gave 23", "zero-tests": "AssertionError: "
+                          "double(0) must be 0"}
+    assert run.restore_errors == {}
+
+
+def test_right_answer_reports_no_error(kernel):
+    run = kernel.try_answers({"double": "def double(x):\n    return x * 2"}, {"zero-tests"})
+    assert run.errors == {"double-tests": None, "zero-tests": None}
+
+
+def test_cells_after_the_last_named_test_are_not_run(kernel):
+    run = kernel.try_answers({"double": "def double(x):\n    return 0"}, {"double-tests"})
+    assert set(run.errors) == {"double-tests"}  # range ends at the last test named...
+    assert run.restore_errors == {}
+
+
+def test_restore_leaves_a_state_that_fails_without_it(kernel):
+    broken = kernel.try_answers({"double": "def double(x):\n    return -x"}, {"zero-tests"})
+    assert broken.errors["double-tests"] and broken.errors["zero-tests"] is None  # -0 == 0: only 21 -> -21 fails
+    assert kernel.try_answers({"double": "def double(x):\n    return 2 * x"}, {"zero-tests"}).errors == {
+        "double-tests": None, "zero-tests": None}
