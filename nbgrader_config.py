@@ -1,6 +1,6 @@
 """nbgrader configuration: solutions/ is the source, notebooks/ the student release.
 
-Every nbgrader command run in this folder reads it, plain nbgrader and ``python -m helpers.grade`` alike, so
+Every nbgrader command run in this folder reads it, plain nbgrader and ``python -m helpers.instructor`` alike, so
 what must hold for every grading path is set here: feedback without hidden tests, and a kernel that dies
 costing the cells from the crash on rather than the whole notebook.
 """
@@ -17,8 +17,14 @@ c.CourseDirectory.release_directory = "notebooks"
 # The gradebook stays out of git (see .gitignore).
 c.CourseDirectory.db_url = "sqlite:///" + os.path.join(c.CourseDirectory.root, "gradebook.db")
 
-# TensorFlow cells (loading a base, a few epochs) take far longer than nbgrader's 30 s default.
-c.Execute.timeout = 300
+# The course's own code (the cell timeout, preprocessors) lives in helpers/instructor/ (the `nbgrader` command
+# does not put this folder on sys.path).
+sys.path.insert(0, c.CourseDirectory.root)
+from helpers.instructor.limits import CELL_TIMEOUT_S
+
+# TensorFlow cells (loading a base, a few epochs) take far longer than nbgrader's 30 s default: the course's one
+# cell timeout, which nbval and the grader read too.
+c.Execute.timeout = CELL_TIMEOUT_S
 c.Execute.interrupt_on_timeout = True
 
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
@@ -26,14 +32,11 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 # Student notebooks carry no outputs.
 c.ClearOutput.enabled = True
 
-# The course's own preprocessors live in helpers/grade.py (the `nbgrader` command does not put this folder
-# on sys.path).
-sys.path.insert(0, c.CourseDirectory.root)
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.converters import Autograde
 from nbgrader.preprocessors import ClearHiddenTests, Execute, GetGrades
 
-from helpers.grade import ShortTracebacks, SurviveDeadKernel
+from helpers.instructor.preprocessors import ShortTracebacks, SurviveDeadKernel
 
 # Feedback goes to students: nbgrader 0.9's default (GetGrades, CSSHTMLHeaderPreprocessor) shows the hidden
 # tests of every test cell, and a failing hidden test's traceback quotes its line. Here the hidden tests are

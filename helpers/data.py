@@ -169,18 +169,6 @@ def load_image_folder(directory, image_size: int | None = None, batch_size: int 
     return train_ds, val_ds, folder.class_names
 
 
-def flowers(image_size: int | None = None, batch_size: int | None = None, validation_split: float = 0.2,
-            seed: int = SEED):
-    """The flowers data set of the current mode: ``(train_ds, val_ds, class_names)``."""
-    return load_image_folder(settings().flowers_dir, image_size, batch_size, validation_split, seed)
-
-
-def cats_vs_dogs(image_size: int | None = None, batch_size: int | None = None, validation_split: float = 0.2,
-                 seed: int = SEED):
-    """The cats vs dogs data set of the current mode: ``(train_ds, val_ds, class_names)``."""
-    return load_image_folder(settings().cats_dogs_dir, image_size, batch_size, validation_split, seed)
-
-
 def load_image(path, image_size: int | None = None) -> np.ndarray:
     """One photo as a float32 array ``(size, size, 3)`` in [0, 255], ready for a model's preprocessing."""
     path = Path(path).expanduser()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .plots import _as_display, _grid
+from .plots import as_display, image_grid
 
 
 def plot_confusion_matrix(matrix, class_names, title: str = "Confusion matrix"):
@@ -69,11 +69,11 @@ def show_mistakes(images, y_true, probabilities, class_names, n: int = 8, ncols:
         print("No mistakes to show: every example is classified correctly.")
         return
     probabilities = np.asarray(probabilities)
-    fig, axes = _grid(len(index), ncols, 2.6)
+    fig, axes = image_grid(len(index), ncols, 2.6)
     for ax, i in zip(axes, index, strict=False):
         predicted, true = int(probabilities[i].argmax()), int(y_true[i])
         picture = images[i]
-        ax.imshow(_as_display(load_image(picture) if isinstance(picture, (str, Path)) else picture))
+        ax.imshow(as_display(load_image(picture) if isinstance(picture, (str, Path)) else picture))
         ax.set_title(f"predicted {class_names[predicted]} {probabilities[i, predicted]:.2f}\n"
                      f"true {class_names[true]} {probabilities[i, true]:.2f}", fontsize=9, color="red")
     fig.suptitle(f"The {len(index)} most confident mistakes")
@@ -88,9 +88,9 @@ def show_augmentations(augment, image, n: int = 7, ncols: int = 4):
     image = np.asarray(image, dtype="float32")
     batch = np.repeat(image[None], n, axis=0)
     augmented = np.asarray(augment(batch, training=True))
-    fig, axes = _grid(n + 1, ncols, 2.4)
+    fig, axes = image_grid(n + 1, ncols, 2.4)
     for k, (ax, picture) in enumerate(zip(axes, [image, *augmented], strict=False)):
-        ax.imshow(_as_display(picture))
+        ax.imshow(as_display(picture))
         ax.set_title("original" if k == 0 else f"augmented {k}", fontsize=9)
     fig.tight_layout()
     plt.show()

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 
-def _grid(n: int, ncols: int, size: float = 2.0):
+def image_grid(n: int, ncols: int, size: float = 2.0):
+    """A figure of ``n`` empty picture slots, ``ncols`` a row, ``size`` inches each: ``(fig, axes)``, axes off."""
     import matplotlib.pyplot as plt
 
     ncols = max(1, min(ncols, n))
@@ -16,7 +17,8 @@ def _grid(n: int, ncols: int, size: float = 2.0):
     return fig, axes.flat
 
 
-def _as_display(image) -> np.ndarray:
+def as_display(image) -> np.ndarray:
+    """An image as ``imshow`` wants it: float in [0, 1] (from [0, 255] or [0, 1])."""
     image = np.asarray(image, dtype="float32")
     if image.max() > 1.0:
         image = image / 255.0
@@ -28,9 +30,9 @@ def show_images(images, titles=None, ncols: int = 5, size: float = 2.2):
     import matplotlib.pyplot as plt
 
     images = list(images)
-    fig, axes = _grid(len(images), ncols, size)
+    fig, axes = image_grid(len(images), ncols, size)
     for i, (ax, image) in enumerate(zip(axes, images)):
-        ax.imshow(_as_display(image))
+        ax.imshow(as_display(image))
         if titles is not None:
             ax.set_title(str(titles[i]), fontsize=9)
     fig.tight_layout()
@@ -78,7 +80,7 @@ def show_top_patches(patches: dict, title: str = "", size: float = 1.1):
     """
     import matplotlib.pyplot as plt
 
-    rows = {label: [_as_display(patch) for patch in row] for label, row in patches.items()}
+    rows = {label: [as_display(patch) for patch in row] for label, row in patches.items()}
     side = max(patch.shape[0] for row in rows.values() for patch in row)
     ncols = max(len(row) for row in rows.values())
     gap = max(1, side // 16)
@@ -111,10 +113,10 @@ def show_neighbours(images, query_indices, neighbour_indices, similarities, labe
     fig, axes = plt.subplots(len(query_indices), k + 1, figsize=(1.9 * (k + 1), 2.1 * len(query_indices)),
                              squeeze=False)
     for row, q, neighbours, sims in zip(axes, query_indices, neighbour_indices, similarities):
-        row[0].imshow(_as_display(images[q]))
+        row[0].imshow(as_display(images[q]))
         row[0].set_title(f"query: {class_names[labels[q]]}", fontsize=9, fontweight="bold")
         for ax, j, s in zip(row[1:], neighbours, sims):
-            ax.imshow(_as_display(images[j]))
+            ax.imshow(as_display(images[j]))
             same = labels[j] == labels[q]
             ax.set_title(f"{class_names[labels[j]]} {s:.2f}", fontsize=8, color="green" if same else "red")
         for ax in row:

@@ -6,9 +6,12 @@ from pathlib import Path
 
 import nbformat
 
-from helpers import grade
+from helpers.instructor import course as grading_course
 
 ROOT = Path(__file__).resolve().parents[1]
+# The tests' per-cell timeout for the grader: shorter than the course's (helpers/instructor/limits.py), so that
+# a crafted infinite loop costs a minute, not five.
+SHORT_TIMEOUT_S = 60
 ASSIGNMENTS = sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
@@ -19,13 +22,13 @@ def notebook_name(assignment: str) -> str:
 
 def make_course(where: Path) -> Path:
     """A copy of the course's grading parts (config, solutions, helpers) in ``where/course``."""
-    return grade.make_course(where, ROOT)
+    return grading_course.make_course(where, ROOT)
 
 
 def nbgrader(course: Path, *args: str):
     """Run an nbgrader command in the course folder; fail loudly if it fails."""
     try:
-        return grade.nbgrader(course, *args)
+        return grading_course.nbgrader(course, *args)
     except RuntimeError as error:
         raise AssertionError(str(error)) from None
 
@@ -57,4 +60,4 @@ def autograde(course: Path, assignment: str, submissions: dict[str, nbformat.Not
         folder.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, folder / name)
     nbgrader(course, "autograde", assignment, "--force")
-    return grade.read_scores(course, assignment, name, submissions)
+    return grading_course.read_scores(course, assignment, name, submissions)

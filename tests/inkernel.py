@@ -18,7 +18,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-CELL_TIMEOUT = 300  # seconds a cell may run, as in nbgrader_config.py
+from helpers.instructor.limits import CELL_TIMEOUT_S
 
 
 def grade_id(cell) -> str | None:
@@ -55,7 +55,7 @@ class SolutionKernel:
         self.path = Path(shutil.copy(notebook, workdir / notebook.name))
         self.nb = nbformat.read(self.path, as_version=4)
         self.pristine = copy.deepcopy(self.nb.cells)  # nbclient writes executed cells back into self.nb
-        self.client = NotebookClient(self.nb, timeout=CELL_TIMEOUT, allow_errors=True, kernel_name="python3",
+        self.client = NotebookClient(self.nb, timeout=CELL_TIMEOUT_S, allow_errors=True, kernel_name="python3",
                                      resources={"metadata": {"path": str(workdir)}})
         self._kernel = None
         self.errors: dict[int, str] = {}  # cell index -> error of the solution's own run

@@ -1,4 +1,4 @@
-"""`python -m helpers.grade` on crafted submissions of notebook 01: every awkward case, one grading run."""
+"""`python -m helpers.instructor` on crafted submissions of notebook 01: every awkward case, one grading run."""
 
 from __future__ import annotations
 
@@ -9,12 +9,14 @@ import os
 import re
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 import pytest
+from grading import SHORT_TIMEOUT_S
 
-from helpers import grade
+from helpers.instructor import intake, preprocessors, repair
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "01-pretrained-models"
@@ -109,15 +111,10 @@ shutil.rmtree("../../../notebooks", ignore_errors=True)
 """.replace("RELEASE_PATH", repr(str(RELEASE))).replace("NAME", f"{ASSIGNMENT}/{NAME}")
 
 
-@pytest.mark.grading
-def test_grade_command_on_crafted_submissions(tmp_path, small_assets):
-    full = sum(points().values())
-    subs = tmp_path / "submissions"
-    (subs / "editor").mkdir(parents=True)
-    (subs / "colab").mkdir()
-    (subs / "renamer").mkdir()
-    (subs / "pdf").mkdir()
-    # Flat files "<student> - <file>" and folders per student, mixed.
+def write_submissions(subs: Path) -> None:
+    """The crafted class: one student per awkward case, both layouts mixed."""
+    for folder in ("editor", "colab", "renamer", "pdf"):
+        (subs / folder).mkdir(parents=True)
     nbformat.write(student_notebook({"top-k": INFINITE_LOOP}), subs / f"loopy - Copy of {NAME}")
     nbformat.write(student_notebook({"top-k": WRONG_TOP_K, "top-k-tests": GUTTED_TEST,
                                      "split-model": WRONG_SPLIT, "split-model-tests": None}),
@@ -132,66 +129,132 @@ def test_grade_command_on_crafted_submissions(tmp_path, small_assets):
     nbformat.write(nbformat.v4.new_notebook(), subs / f"emma - Copy of {NAME}")
     (subs / "stray.ipynb").write_text(RELEASE.read_text())
 
-    home = Path(os.path.expanduser("~"))
-    before_course, before_subs = tree_digest(ROOT), tree_digest(subs)
-    out = tmp_path / "results"
-    result = subprocess.run([sys.executable, "-m", "helpers.grade", str(subs), "--assignment", ASSIGNMENT,
-                             "--timeout", "60", "--out", str(out)], capture_output=True, text=True, cwd=tmp_path,
-                            env=dict(os.environ, PYTHONPATH=str(ROOT)))
+
+@dataclass
+class Graded:
+    """One run of the command on the crafted class, and what was around it before and after."""
+
+    result: subprocess.CompletedProcess
+    out: Path
+    table: list[dict]  # grades.csv as read
+    details: dict  # scores.json
+    course_before: dict
+    course_after: dict
+    subs_before: dict
+    subs_after: dict
+
+    @property
+    def rows(self) -> dict[str, dict]:
+        return {row["student"]: row for row in self.table}
+
+    def score(self, student: str) -> float:
+        row = self.rows[student]
+        assert row["status"] == "graded", row
+        assert float(row["max_score"]) == sum(points().values()), row
+        return float(row["score"])
+
+    def cells(self, student: str) -> dict[str, float]:
+        return self.details[student][ASSIGNMENT]["cells"]
+
+    def file(self, kind: str, student: str) -> Path:
+        """``kind`` (autograded, feedback) of ``student``: the notebook, or the HTML feedback."""
+        name = NAME if kind == "autograded" else f"{ASSIGNMENT}.html"
+        return self.out / kind / self.rows[student]["student_id"] / ASSIGNMENT / name
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory, small_assets) -> Graded:
+    """``python -m helpers.instructor`` once on the crafted class (the slow part: every test below reads it)."""
+    where = tmp_path_factory.mktemp("command")
+    subs, out = where / "submissions", where / "results"
+    write_submissions(subs)
+    course_before, subs_before = tree_digest(ROOT), tree_digest(subs)
+    result = subprocess.run([sys.executable, "-m", "helpers.instructor", str(subs), "--assignment", ASSIGNMENT,
+                             "--timeout", str(SHORT_TIMEOUT_S), "--out", str(out)], capture_output=True, text=True,
+                            cwd=where, env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    with open(out / "grades.csv", newline="", encoding="utf-8") as handle:
+        table = list(csv.DictReader(handle))
+    details = json.loads((out / "scores.json").read_text(encoding="utf-8"))
+    return Graded(result, out, table, details, course_before, tree_digest(ROOT), subs_before, tree_digest(subs))
 
-    with open(out / "grades.csv", newline="") as handle:
-        rows = {row["student"]: row for row in csv.DictReader(handle)}
-    assert len(rows) == len(list(csv.DictReader(open(out / "grades.csv")))), "one row per student"
-    assert set(rows) == {"loopy", "editor", "colab", "renamer", "vandal", "notjson", "pdf", "emma", "stray"}, rows
-    assert all(row["assignment"] in (ASSIGNMENT, "") for row in rows.values())
-    details = json.loads((out / "scores.json").read_text())
 
-    def score(student):
-        assert rows[student]["status"] == "graded", rows[student]
-        assert float(rows[student]["max_score"]) == full
-        return float(rows[student]["score"])
+STUDENTS = {"loopy", "editor", "colab", "renamer", "vandal", "notjson", "pdf", "emma", "stray"}
 
-    def cell_points(student):
-        return details[student][ASSIGNMENT]["cells"]
 
-    # The infinite loop is stopped at the timeout; only its test loses points.
-    assert score("loopy") == full - points()["top-k-tests"], rows["loopy"]
-    assert "timeout" in rows["loopy"]["message"] and "top-k" in rows["loopy"]["message"]
-    # An emptied test cell and a deleted one are restored (hidden tests included): the wrong answers lose.
-    assert score("editor") == full - points()["top-k-tests"] - points()["split-model-tests"], rows["editor"]
-    assert "split-model-tests" in rows["editor"]["message"]
-    editor_cells = cell_points("editor")
-    assert editor_cells["top-k-tests"] == 0 and editor_cells["split-model-tests"] == 0, editor_cells
-    autograded = (out / "autograded" / rows["editor"]["student_id"] / ASSIGNMENT / NAME).read_text()
-    assert "assert top_k(probs, names, k=1)" in autograded  # the hidden tests ran
-    feedback = (out / "feedback" / rows["editor"]["student_id"] / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
+@pytest.mark.grading
+def test_one_row_per_student(graded):
+    assert len(graded.table) == len(graded.rows), "a student has two rows"
+    assert set(graded.rows) == STUDENTS, graded.rows
+    assert all(row["assignment"] in (ASSIGNMENT, "") for row in graded.table)
+    assert (graded.out / "grading.log").exists()
+
+
+@pytest.mark.grading
+def test_infinite_loop_costs_only_its_test(graded):
+    assert graded.score("loopy") == sum(points().values()) - points()["top-k-tests"], graded.rows["loopy"]
+    message = graded.rows["loopy"]["message"]
+    assert f"{SHORT_TIMEOUT_S} s timeout" in message and "top-k" in message, message
+
+
+@pytest.mark.grading
+def test_emptied_and_deleted_tests_are_restored(graded):
+    """Hidden tests included: the wrong answers behind them lose their points."""
+    lost = points()["top-k-tests"] + points()["split-model-tests"]
+    assert graded.score("editor") == sum(points().values()) - lost, graded.rows["editor"]
+    assert "split-model-tests" in graded.rows["editor"]["message"]
+    assert graded.cells("editor")["top-k-tests"] == 0 and graded.cells("editor")["split-model-tests"] == 0
+    assert "assert top_k(probs, names, k=1)" in graded.file("autograded", "editor").read_text()
+
+
+@pytest.mark.grading
+def test_feedback_shows_messages_not_hidden_tests(graded):
+    feedback = graded.file("feedback", "editor").read_text()
     assert "BEGIN HIDDEN TESTS" not in feedback, "the feedback for students shows the hidden tests"
     assert "k=1" not in feedback and "AssertionError" in feedback
-    # Saved by Colab (nbformat 4.0, no ids) and a deleted test whose answer is right: full marks.
-    assert score("colab") == full, rows["colab"]
-    assert "count-parameters-tests" in rows["colab"]["message"]
-    assert cell_points("colab")["count-parameters-tests"] == points()["count-parameters-tests"]
-    # A renamed file is recognised by its cells; an answer that raises at import loses only its test.
-    assert score("renamer") == full - points()["top-k-tests"], rows["renamer"]
-    assert "renamed" in rows["renamer"]["message"]
-    assert not any("renamed" in rows[s]["message"] for s in ("loopy", "colab", "editor", "vandal"))
-    # Megabytes of output, files written and deleted around, hidden tests not found: only the exercise lost.
+
+
+@pytest.mark.grading
+def test_colab_file_with_a_deleted_test_gets_full_marks(graded):
+    """Saved by Colab (nbformat 4.0, no ids); the deleted test is put back and its right answer passes."""
+    assert graded.score("colab") == sum(points().values()), graded.rows["colab"]
+    assert "count-parameters-tests" in graded.rows["colab"]["message"]
+    assert graded.cells("colab")["count-parameters-tests"] == points()["count-parameters-tests"]
+
+
+@pytest.mark.grading
+def test_renamed_file_is_recognised_by_its_cells(graded):
+    """An answer that raises at import loses only its own test."""
+    assert graded.score("renamer") == sum(points().values()) - points()["top-k-tests"], graded.rows["renamer"]
+    assert "renamed" in graded.rows["renamer"]["message"]
+    assert not any("renamed" in graded.rows[s]["message"] for s in ("loopy", "colab", "editor", "vandal"))
+
+
+@pytest.mark.grading
+def test_vandal_loses_only_the_exercise(graded):
+    """Megabytes of output, files written and deleted around, hidden tests not found."""
     lost = points()["read-experiment-tests"] + points()["chance-tests"]
-    assert score("vandal") == full - lost, rows["vandal"]
-    assert (out / "feedback" / rows["vandal"]["student_id"] / ASSIGNMENT / f"{ASSIGNMENT}.html").exists()
-    # Files that cannot be graded get a clear message and no crash.
-    assert rows["notjson"]["status"] == "invalid" and "not a valid Jupyter notebook" in rows["notjson"]["message"]
-    assert rows["pdf"]["status"] == "invalid" and "not a notebook (.ipynb)" in rows["pdf"]["message"]
-    assert rows["emma"]["status"] == "empty" and "empty notebook" in rows["emma"]["message"]
-    assert rows["stray"]["status"] == "unidentified" and "whose file" in rows["stray"]["message"]
-    for student in ("notjson", "pdf", "emma"):
-        assert float(rows[student]["score"]) == 0 and rows[student]["assignment"] == ASSIGNMENT
-    # Nothing outside the grading copy changed.
-    assert tree_digest(ROOT) == before_course, "grading changed files of the course folder"
-    assert tree_digest(subs) == before_subs, "grading changed a student's file"
-    assert not (home / "graded-intruder.txt").exists(), "student code wrote into the real HOME"
-    assert (out / "grading.log").exists()
+    assert graded.score("vandal") == sum(points().values()) - lost, graded.rows["vandal"]
+    assert graded.file("feedback", "vandal").exists()
+
+
+@pytest.mark.grading
+@pytest.mark.parametrize("student, status, words", [
+    ("notjson", "invalid", "not a valid Jupyter notebook"), ("pdf", "invalid", "not a notebook (.ipynb)"),
+    ("emma", "empty", "empty notebook"), ("stray", "unidentified", "whose file"),
+])
+def test_ungradable_file_gets_a_clear_row(graded, student, status, words):
+    row = graded.rows[student]
+    assert row["status"] == status and words in row["message"], row
+    if status != "unidentified":  # known assignment, nothing to grade: 0 for it
+        assert float(row["score"]) == 0 and row["assignment"] == ASSIGNMENT, row
+
+
+@pytest.mark.grading
+def test_nothing_outside_the_grading_copy_changed(graded):
+    assert graded.course_after == graded.course_before, "grading changed files of the course folder"
+    assert graded.subs_after == graded.subs_before, "grading changed a student's file"
+    assert not (Path(os.path.expanduser("~")) / "graded-intruder.txt").exists(), "student code wrote into HOME"
 
 
 # --- fast unit tests of the pieces -----------------------------------------------------------------------
@@ -203,7 +266,7 @@ def test_grade_command_on_crafted_submissions(tmp_path, small_assets):
     (f"Copy of {ASSIGNMENT}.pdf", ASSIGNMENT),
 ])
 def test_clean_name(name, expected):
-    assert grade.clean_name(name) == expected
+    assert intake.clean_name(name) == expected
 
 
 def test_collect_layouts(tmp_path):
@@ -212,7 +275,7 @@ def test_collect_layouts(tmp_path):
     (tmp_path / f"bob - Copy of {NAME}").write_text("{}")
     (tmp_path / NAME).write_text("{}")
     (tmp_path / ".DS_Store").write_text("")
-    found = {(s.student, s.name, s.status) for s in grade.collect(tmp_path)}
+    found = {(s.student, s.name, s.status) for s in intake.collect(tmp_path)}
     assert found == {("Alice Smith", f"Copy of {NAME}", "pending"), ("bob", f"Copy of {NAME}", "pending"),
                      ("01-pretrained-models", NAME, "unidentified")}
 
@@ -220,7 +283,7 @@ def test_collect_layouts(tmp_path):
 def test_restore_deleted_cells_puts_them_back_in_place():
     release = nbformat.read(RELEASE, as_version=4)
     nb = student_notebook({"split-model-tests": None, "read-experiment": None, "read-experiment-tests": None})
-    restored = grade.restore_deleted_cells(nb, release)
+    restored = repair.restore_deleted_cells(nb, release)
     assert restored == ["split-model-tests", "read-experiment", "read-experiment-tests"]
     order = [c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells]
     assert order.index("split-model-tests") == order.index("split-model") + 1
@@ -230,7 +293,7 @@ def test_restore_deleted_cells_puts_them_back_in_place():
 def test_normalise_colab_notebook():
     nb = nbformat.reads(as_colab(student_notebook()), as_version=4)
     assert nb.nbformat_minor == 0 and "id" not in nb.cells[0]
-    fixed = grade.normalise(nb)
+    fixed = repair.normalise(nb)
     assert fixed.nbformat_minor >= 5
     ids = [c.id for c in fixed.cells]
     assert len(set(ids)) == len(ids) and "top-k-tests" in ids
@@ -242,7 +305,7 @@ def test_short_tracebacks_in_feedback_of_test_cells():
     for cell in (test, answer):
         cell.outputs = [nbformat.v4.new_output("error", ename="E", evalue="v", traceback=["line with secret", "E: v"])]
     nb = nbformat.v4.new_notebook(cells=[test, answer])
-    nb, _ = grade.ShortTracebacks()(nb, {})  # as nbconvert calls it
+    nb, _ = preprocessors.ShortTracebacks()(nb, {})  # as nbconvert calls it
     assert nb.cells[0].outputs[0].traceback == ["E: v"]
     assert nb.cells[1].outputs[0].traceback == ["line with secret", "E: v"]
 

@@ -14,13 +14,16 @@ import shutil
 import subprocess
 import sys
 import unicodedata
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 import pytest
+from grading import SHORT_TIMEOUT_S
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from helpers import grade
+from helpers.instructor import course as courses
+from helpers.instructor import grader, intake, repair, report
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = "tiny"
@@ -64,7 +67,7 @@ def make_tiny_course(root: Path) -> Path:
     nbformat.write(tiny_source(), root / "solutions" / TINY / f"{TINY}.ipynb")
     shutil.copy(ROOT / "nbgrader_config.py", root)
     shutil.copytree(ROOT / "helpers", root / "helpers", ignore=shutil.ignore_patterns("__pycache__"))
-    grade.nbgrader(root, "generate_assignment", TINY, "--force")
+    courses.nbgrader(root, "generate_assignment", TINY, "--force")
     (root / "gradebook.db").unlink()
     return root
 
@@ -164,28 +167,49 @@ def graded_class(tiny_course, tmp_path_factory):
                        "deleter": _deleter}.items():
         nbformat.write(make(tiny_course), subs / f"{name} - {TINY}.ipynb")
     out = subs.parent / "results"
-    rows = grade.grade(subs, out, TINY, timeout=60, root=tiny_course, log=lambda *a: None)
-    return rows, out
+    rows = grader.grade(subs, out, TINY, timeout=SHORT_TIMEOUT_S, root=tiny_course, log=lambda *a: None)
+    with open(out / "grades.csv", encoding="utf-8", newline="") as handle:
+        table = list(csv.DictReader(handle))
+    return rows, out, table
+
+
+def row_of(graded_class, student: str) -> dict:
+    """The returned row of ``student``."""
+    rows, _, _ = graded_class
+    return next(r for r in rows if r["student"] == student)
 
 
 @pytest.mark.grading
-def test_every_name_gets_its_own_row_and_score(graded_class):
-    rows, out = graded_class
-    with open(out / "grades.csv", encoding="utf-8", newline="") as handle:
-        table = list(csv.DictReader(handle))
+def test_every_student_gets_one_row_under_the_name_as_given(graded_class):
+    rows, _, table = graded_class
     assert len(table) == len(rows) == len(NAMES) + 4
-    by_name = {row["student"]: row for row in table}
-    assert set(NAMES) <= set(by_name), "a name is not shown exactly as given"
+    assert set(NAMES) <= {row["student"] for row in table}, "a name is not shown exactly as given"
+
+
+@pytest.mark.grading
+def test_student_ids_are_unique_and_safe(graded_class):
+    _, _, table = graded_class
     ids = [row["student_id"] for row in table]
     assert len({i.casefold() for i in ids}) == len(ids), f"two students share an id: {ids}"
-    for name, (double, greet) in NAMES.items():
-        row = by_name[name]
-        assert row["status"] == "graded", row
-        assert float(row["score"]) == expected_score(double, greet), row
-        assert float(row["max_score"]) == FULL
-        assert not row["student_id"].startswith("-") and row["student_id"].isascii()
-        assert (out / "feedback" / row["student_id"] / TINY / f"{TINY}.html").exists()
-    assert by_name["Zoë"]["student_id"].startswith("zoe-") and by_name["anna"]["student_id"].startswith("anna-")
+    assert all(not i.startswith("-") and i.isascii() for i in ids), ids
+    by_name = {row["student"]: row["student_id"] for row in table}
+    assert by_name["Zoë"].startswith("zoe-") and by_name["anna"].startswith("anna-"), by_name
+
+
+@pytest.mark.grading
+@pytest.mark.parametrize("name", list(NAMES))
+def test_each_name_gets_its_own_score_and_feedback(graded_class, name):
+    _, out, table = graded_class
+    row = next(r for r in table if r["student"] == name)
+    assert row["status"] == "graded", row
+    assert float(row["score"]) == expected_score(*NAMES[name]), row
+    assert float(row["max_score"]) == FULL, row
+    assert (out / "feedback" / row["student_id"] / TINY / f"{TINY}.html").exists()
+
+
+@pytest.mark.grading
+def test_scores_json_has_the_points_of_each_cell(graded_class):
+    _, out, _ = graded_class
     details = json.loads((out / "scores.json").read_text(encoding="utf-8"))
     assert details["李娜"][TINY]["cells"] == {"double-tests": 2.0, "greet-tests": 0.0}
 
@@ -195,8 +219,7 @@ def test_every_name_gets_its_own_row_and_score(graded_class):
 
 @pytest.mark.grading
 def test_kernel_death_costs_the_cells_from_the_crash_on(graded_class):
-    rows, out = graded_class
-    row = next(r for r in rows if r["student"] == "crash")
+    row = row_of(graded_class, "crash")
     assert row["status"] == "graded", row  # nbgrader did grade it, with SurviveDeadKernel
     assert row["score"] == POINTS["double-tests"], row  # passed before the crash: kept; greet-tests after: 0
     assert "kernel died in cell 4 \"import os\"" in row["message"] and "(greet-tests)" in row["message"], row
@@ -204,16 +227,14 @@ def test_kernel_death_costs_the_cells_from_the_crash_on(graded_class):
 
 @pytest.mark.grading
 def test_copied_graded_cells_are_repaired_and_graded(graded_class):
-    rows, _ = graded_class
-    row = next(r for r in rows if r["student"] == "copier")
+    row = row_of(graded_class, "copier")
     assert row["status"] == "graded" and row["score"] == FULL, row
     assert "'double-tests' appears 2 times" in row["message"] and "'greet' appears 2 times" in row["message"], row
 
 
 @pytest.mark.grading
 def test_edited_test_metadata_is_repaired_and_graded(graded_class):
-    rows, _ = graded_class
-    row = next(r for r in rows if r["student"] == "editor")
+    row = row_of(graded_class, "editor")
     # greet-tests (renamed) is put back and run: full marks need it to pass; the points stay 2 + 3.
     assert row["status"] == "graded" and row["score"] == FULL and row["max_score"] == FULL, row
     assert "points 20" in row["message"] and "my-tests" in row["message"] and "greet-tests" in row["message"], row
@@ -221,8 +242,8 @@ def test_edited_test_metadata_is_repaired_and_graded(graded_class):
 
 @pytest.mark.grading
 def test_test_cell_deleted_under_a_heading_is_put_back(graded_class):
-    rows, out = graded_class
-    row = next(r for r in rows if r["student"] == "deleter")
+    _, out, _ = graded_class
+    row = row_of(graded_class, "deleter")
     assert row["status"] == "graded" and row["score"] == POINTS["double-tests"], row  # greet is wrong: caught
     assert "greet-tests" in row["message"]
     feedback = (out / "feedback" / row["student_id"] / TINY / f"{TINY}.html").read_text()
@@ -234,10 +255,11 @@ def test_a_notebook_nbgrader_cannot_grade_is_failed_with_the_reason(tiny_course,
     shutil.copytree(tiny_course, tmp_path / "course")
     log = ("[AutogradeApp | ERROR] There was an error processing assignment\n"
            "nbgrader.nbgraderformat.common.ValidationError: Duplicate grade id: double-tests\n")
-    monkeypatch.setattr(grade, "nbgrader", lambda *a, **k: subprocess.CompletedProcess(a, 1, log, ""))
-    sub = grade.Submission("Zoë", tmp_path / "x.ipynb", id=grade.student_id("Zoë"))
+    monkeypatch.setattr(courses, "nbgrader", lambda *a, **k: subprocess.CompletedProcess(a, 1, log, ""))
+    sub = intake.Submission("Zoë", tmp_path / "x.ipynb", id=intake.student_id("Zoë"))
     sub.notebook = answered(tiny_course)
-    grade._grade_one(tmp_path / "course", {}, sub, TINY, f"{TINY}.ipynb", release(tiny_course), None, print)
+    grader.grade_one(tmp_path / "course", {}, sub, TINY, f"{TINY}.ipynb", release(tiny_course), SHORT_TIMEOUT_S,
+                     print)
     assert sub.status == "failed" and sub.score is None
     assert "two cells carry the grade id double-tests" in sub.notes[-1], sub.notes
 
@@ -253,7 +275,7 @@ def test_a_notebook_nbgrader_cannot_grade_is_failed_with_the_reason(tiny_course,
     ("", "without saying why"),
 ])
 def test_explain_failure(log, words):
-    assert words in grade.explain_failure(log)
+    assert words in report.explain_failure(log)
 
 
 # --- fast checks of the pieces ------------------------------------------------------------------------------
@@ -261,20 +283,20 @@ def test_explain_failure(log, words):
 
 def test_student_ids_are_unique_readable_and_safe():
     names = list(NAMES) + ["Zoe", "zoe", "ZOË", "Zoë Martin", "  spaced  ", "", "王伟2", "Ab" * 50]
-    ids = grade.student_ids(names)
-    assert len({i.casefold() for i in ids.values()}) == len(ids) == len(set(map(grade.student_name, names)))
+    ids = intake.student_ids(names)
+    assert len({i.casefold() for i in ids.values()}) == len(ids) == len(set(map(intake.student_name, names)))
     for name, sid in ids.items():
         assert sid.isascii() and sid[0].isalnum() and sid == sid.lower() and len(sid) <= 64, (name, sid)
     assert ids["Zoë Martin"].startswith("zoe-martin-") and ids["王伟"].startswith("student-")
     assert ids["Zoë"] != ids["Zoé"] and ids["anna"] != ids["Anna"]
     # The same name gives the same id whatever the Unicode form and the rest of the class.
-    assert grade.student_ids([unicodedata.normalize("NFD", "Zoë")]) == {"Zoë": ids["Zoë"]}
+    assert intake.student_ids([unicodedata.normalize("NFD", "Zoë")]) == {"Zoë": ids["Zoë"]}
 
 
 def test_student_ids_lengthen_the_hash_on_a_collision(monkeypatch):
-    real = grade.student_id
-    monkeypatch.setattr(grade, "student_id", lambda name, digits=8: "same-id" if digits < 12 else real(name, digits))
-    ids = grade.student_ids(["a", "b", "c"])
+    real = intake.student_id
+    monkeypatch.setattr(intake, "student_id", lambda name, digits=8: "same-id" if digits < 12 else real(name, digits))
+    ids = intake.student_ids(["a", "b", "c"])
     assert len(set(ids.values())) == 3 and all(len(i.split("-")[-1]) == 12 for i in ids.values()), ids
 
 
@@ -283,7 +305,7 @@ def test_collect_keeps_names_as_given(tmp_path):
     (tmp_path / unicodedata.normalize("NFD", "Zoë") / f"{TINY}.ipynb").write_text("{}")
     (tmp_path / f"Zoé - {TINY}.ipynb").write_text("{}")
     (tmp_path / f"-rf - {TINY}.ipynb").write_text("{}")
-    found = {s.student: s.id for s in grade.collect(tmp_path)}
+    found = {s.student: s.id for s in intake.collect(tmp_path)}
     assert set(found) == {"Zoë", "Zoé", "-rf"} and len(set(found.values())) == 3
 
 
@@ -292,28 +314,25 @@ def test_outputs_that_do_not_validate_are_dropped(tiny_course):
     nb.cells[index_of(nb, "double")].outputs = [{"output_type": "display_data", "data": {"x": 1}}]  # invalid
     with pytest.raises(nbformat.ValidationError):
         nbformat.validate(nb)
-    fixed = grade.normalise(nb)
+    fixed = repair.normalise(nb)
     assert fixed.cells[index_of(fixed, "double")].outputs == []
 
 
 def test_repair_keeps_the_original_of_a_copied_cell_by_its_id(tiny_course):
     nb = _copier(tiny_course)
-    notes = grade.repair_grading_marks(nb, release(tiny_course))
+    notes = repair.repair_grading_marks(nb, release(tiny_course))
     kept = [c for c in nb.cells if gid(c) == "double-tests"]
     assert len(kept) == 1 and kept[0].id == release(tiny_course).cells[index_of(release(tiny_course),
                                                                                "double-tests")].id
     assert len(notes) == 2, notes
-    assert grade.repair_grading_marks(answered(tiny_course), release(tiny_course)) == []
+    assert repair.repair_grading_marks(answered(tiny_course), release(tiny_course)) == []
 
 
 # --- section 6: what plain nbgrader 0.9 does with this course's nbgrader_config.py -------------------------
 
 
-@pytest.mark.grading
-def test_plain_nbgrader_with_the_course_config(tiny_course, tmp_path):
-    """Plain ``nbgrader autograde`` / ``generate_feedback``: the facts the README and grade.py state."""
-    course = shutil.copytree(tiny_course, tmp_path / "course")
-    grade.nbgrader(course, "generate_assignment", TINY, "--force")
+def plain_submissions(course: Path) -> dict[str, nbformat.NotebookNode]:
+    """One student per case plain nbgrader meets; nbgrader takes them in this (name) order."""
     edited = answered(course, double=False)
     edited.cells[index_of(edited, "double-tests")].source = "pass  # emptied by the student"
     deleted_after_answer = answered(course, double=False)
@@ -324,64 +343,136 @@ def test_plain_nbgrader_with_the_course_config(tiny_course, tmp_path):
     renamed.cells[index_of(renamed, "greet-tests")].metadata.nbgrader["grade_id"] = "my-tests"
     no_schema = answered(course)
     del no_schema.cells[index_of(no_schema, "double-tests")].metadata.nbgrader["schema_version"]
-    students = {"edited": edited, "deleted-after-answer": deleted_after_answer,
-                "deleted-under-heading": deleted_under_heading, "crash": _crashing(course),
-                "wrong": answered(course, double=False, greet=False), "copied": _copier(course),
-                "renamed-id": renamed, "zz-no-schema": no_schema}  # nbgrader takes them in this name order
-    for student, nb in students.items():
-        (course / "submitted" / student / TINY).mkdir(parents=True)
-        nbformat.write(nb, course / "submitted" / student / TINY / f"{TINY}.ipynb")
-    result = grade.nbgrader(course, "autograde", TINY, "--OverwriteCells.add_missing_cells=True", check=False)
-    scores = grade.read_scores(course, TINY, f"{TINY}.ipynb", students)
+    return {"edited": edited, "deleted-after-answer": deleted_after_answer,
+            "deleted-under-heading": deleted_under_heading, "crash": _crashing(course),
+            "wrong": answered(course, double=False, greet=False), "copied": _copier(course),
+            "renamed-id": renamed, "zz-no-schema": no_schema}  # the edited schema version comes last
 
-    def autograded(student):
-        return (course / "autograded" / student / TINY / f"{TINY}.ipynb").exists()
 
-    # An edited test cell is put back (hidden tests included) and fails the wrong answer.
-    assert scores["edited"]["cells"]["double-tests"] == 0 and autograded("edited")
-    # add_missing_cells puts a deleted test cell back after its answer cell...
-    assert autograded("deleted-after-answer") and scores["deleted-after-answer"]["cells"]["double-tests"] == 0
-    # ...but fails the whole notebook when it follows a locked markdown cell (KeyError), hence
-    # helpers.grade.restore_deleted_cells; the gradebook then holds a silent 0.
-    assert not autograded("deleted-under-heading") and "KeyError: 'md-3'" in result.stdout + result.stderr
-    assert scores["deleted-under-heading"]["score"] == 0
-    # A copied graded cell, an edited grade id: nbgrader fails on the notebook (KeyError), a silent 0 again.
-    assert not autograded("copied") and scores["copied"]["score"] == 0
-    assert not autograded("renamed-id") and scores["renamed-id"]["score"] == 0
-    # An edited schema version stops the whole run (it came last here, so the others were graded).
-    assert not autograded("zz-no-schema") and "old version" in result.stdout + result.stderr
-    # The course's SurviveDeadKernel: the test before the crash keeps its points.
-    assert autograded("crash") and scores["crash"]["cells"] == {"double-tests": 2.0, "greet-tests": 0.0}
-    # Without add_missing_cells (nbgrader's default) a deleted test cell is not put back nor run: a right
-    # answer gets 0 for it, the cell waiting for a manual grade.
-    (course / "submitted" / "plain" / TINY).mkdir(parents=True)
-    deleted_after_answer.cells[index_of(deleted_after_answer, "double")].source = RIGHT["double"]
-    nbformat.write(deleted_after_answer, course / "submitted" / "plain" / TINY / f"{TINY}.ipynb")
-    grade.nbgrader(course, "autograde", TINY, "--student", "plain")
-    cells = nbformat.read(course / "autograded" / "plain" / TINY / f"{TINY}.ipynb", as_version=4).cells
-    assert "double-tests" not in [gid(c) for c in cells]
+def submit(course: Path, student: str, nb) -> None:
+    (course / "submitted" / student / TINY).mkdir(parents=True)
+    nbformat.write(nb, course / "submitted" / student / TINY / f"{TINY}.ipynb")
+
+
+@dataclass
+class PlainRun:
+    """What plain nbgrader did with the course's config: logs, scores, which notebooks it wrote, feedback."""
+
+    course: Path
+    log: str = ""  # autograde's stdout and stderr
+    scores: dict = field(default_factory=dict)
+    autograded: set = field(default_factory=set)  # students whose autograded notebook was written
+    plain_cells: list = field(default_factory=list)  # grade ids of "plain"'s autograded notebook
+    plain_grades: dict = field(default_factory=dict)  # {grade id: (score, needs manual grade)}
+    feedback: dict = field(default_factory=dict)  # {student: HTML} with the course's config
+    default_feedback: dict = field(default_factory=dict)  # {student: HTML} with nbgrader's default
+
+
+@pytest.fixture(scope="module")
+def plain(tiny_course, tmp_path_factory) -> PlainRun:
+    """``nbgrader autograde`` (with and without add_missing_cells) and ``generate_feedback`` (the course's
+    config, then nbgrader's default), each run once: the tests below read what they did."""
     from nbgrader.api import Gradebook
 
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
-        grades = {g.name: g for g in gb.find_submission_notebook(TINY, TINY, "plain").grades}
-        assert grades["double-tests"].score == 0 and grades["double-tests"].needs_manual_grade
-        assert grades["greet-tests"].score == POINTS["greet-tests"]
+    run = PlainRun(shutil.copytree(tiny_course, tmp_path_factory.mktemp("plain") / "course"))
+    courses.nbgrader(run.course, "generate_assignment", TINY, "--force")
+    students = plain_submissions(run.course)
+    for student, nb in students.items():
+        submit(run.course, student, nb)
+    result = courses.nbgrader(run.course, "autograde", TINY, "--OverwriteCells.add_missing_cells=True", check=False)
+    run.log = result.stdout + result.stderr
+    run.scores = courses.read_scores(run.course, TINY, f"{TINY}.ipynb", students)
+    # Without add_missing_cells (nbgrader's default): a deleted test cell after a right answer.
+    right = students["deleted-after-answer"]
+    right.cells[index_of(right, "double")].source = RIGHT["double"]
+    submit(run.course, "plain", right)
+    courses.nbgrader(run.course, "autograde", TINY, "--student", "plain")
+    run.autograded = {s for s in [*students, "plain"] if courses.autograded_cells(run.course, s, TINY, f"{TINY}.ipynb")}
+    run.plain_cells = [gid(c) for c in courses.autograded_cells(run.course, "plain", TINY, f"{TINY}.ipynb")]
+    with Gradebook(f"sqlite:///{run.course / 'gradebook.db'}") as gb:
+        run.plain_grades = {g.name: (g.score, g.needs_manual_grade)
+                            for g in gb.find_submission_notebook(TINY, TINY, "plain").grades}
+    run.feedback = feedback_html(run.course)
+    config = (run.course / "nbgrader_config.py").read_text()
+    (run.course / "nbgrader_config.py").write_text(config.replace("c.GenerateFeedback.preprocessors", "_unused"))
+    run.default_feedback = feedback_html(run.course)
+    return run
 
-    # Feedback: the course's config shows no hidden test; nbgrader's default configuration shows them.
-    grade.nbgrader(course, "generate_feedback", TINY, "--force")
-    html = (course / "feedback" / "wrong" / TINY / f"{TINY}.html").read_text()
+
+def feedback_html(course: Path) -> dict[str, str]:
+    """``nbgrader generate_feedback`` for the class: ``{student: HTML}``."""
+    courses.nbgrader(course, "generate_feedback", TINY, "--force")
+    return {p.parts[-3]: p.read_text() for p in (course / "feedback").glob(f"*/{TINY}/{TINY}.html")}
+
+
+@pytest.mark.grading
+def test_plain_puts_an_edited_test_cell_back(plain):
+    """Hidden tests included: the wrong answer behind it fails."""
+    assert "edited" in plain.autograded and plain.scores["edited"]["cells"]["double-tests"] == 0
+
+
+@pytest.mark.grading
+def test_plain_add_missing_cells_puts_a_deleted_test_back_after_its_answer(plain):
+    assert "deleted-after-answer" in plain.autograded
+    assert plain.scores["deleted-after-answer"]["cells"]["double-tests"] == 0
+
+
+@pytest.mark.grading
+def test_plain_fails_on_a_test_deleted_under_a_heading(plain):
+    """add_missing_cells raises KeyError after a locked markdown cell (hence repair.restore_deleted_cells);
+    the gradebook then holds a silent 0."""
+    assert "deleted-under-heading" not in plain.autograded and "KeyError: 'md-3'" in plain.log
+    assert plain.scores["deleted-under-heading"]["score"] == 0
+
+
+@pytest.mark.grading
+@pytest.mark.parametrize("student", ["copied", "renamed-id"])
+def test_plain_fails_on_a_copied_cell_or_an_edited_grade_id(plain, student):
+    """nbgrader fails on the notebook (KeyError): a silent 0 again."""
+    assert student not in plain.autograded and plain.scores[student]["score"] == 0
+
+
+@pytest.mark.grading
+def test_plain_stops_on_an_edited_schema_version(plain):
+    """It stops the whole run (it came last here, so the others were graded)."""
+    assert "zz-no-schema" not in plain.autograded and "old version" in plain.log
+
+
+@pytest.mark.grading
+def test_plain_with_the_course_config_survives_a_dead_kernel(plain):
+    """The course's SurviveDeadKernel: the test before the crash keeps its points."""
+    assert "crash" in plain.autograded
+    assert plain.scores["crash"]["cells"] == {"double-tests": 2.0, "greet-tests": 0.0}
+
+
+@pytest.mark.grading
+def test_plain_default_leaves_a_deleted_test_for_a_manual_grade(plain):
+    """Without add_missing_cells a deleted test cell is not put back nor run: a right answer gets 0 for it."""
+    assert "plain" in plain.autograded and "double-tests" not in plain.plain_cells
+    assert plain.plain_grades["double-tests"] == (0, True)
+    assert plain.plain_grades["greet-tests"][0] == POINTS["greet-tests"]
+
+
+@pytest.mark.grading
+def test_plain_feedback_shows_no_hidden_test(plain):
+    html = plain.feedback["wrong"]
     assert "SECRET" not in html and "HIDDEN TESTS" not in html and "double(2) should be 4" in html
-    # A failing hidden test shows its message (written for students), not its code.
-    html = (course / "feedback" / "edited" / TINY / f"{TINY}.html").read_text()
+
+
+@pytest.mark.grading
+def test_plain_feedback_shows_a_failing_hidden_tests_message_not_its_code(plain):
+    html = plain.feedback["edited"]
     assert "double must work for negative numbers" in html and "SECRET" not in html
-    config = (course / "nbgrader_config.py").read_text()
-    (course / "nbgrader_config.py").write_text(config.replace("c.GenerateFeedback.preprocessors", "_unused"))
-    grade.nbgrader(course, "generate_feedback", TINY, "--force")
-    html = (course / "feedback" / "wrong" / TINY / f"{TINY}.html").read_text()
-    assert "SECRET-CODE" in html, "nbgrader's default feedback no longer shows hidden tests?"
+
+
+@pytest.mark.grading
+def test_nbgraders_default_feedback_would_show_hidden_tests(plain):
+    """The control: without the course's feedback settings, the hidden tests are in the HTML."""
+    assert "SECRET-CODE" in plain.default_feedback["wrong"], "nbgrader's default no longer shows hidden tests?"
 
 
 def test_tiny_course_is_valid(tiny_course):
-    result = subprocess.run([sys.executable, "-c", "import helpers.grade"], cwd=tiny_course, capture_output=True)
-    assert result.returncode == 0
+    result = subprocess.run([sys.executable, "-c", "import helpers.instructor.preprocessors"], cwd=tiny_course,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
     assert "BEGIN HIDDEN" not in (tiny_course / "notebooks" / TINY / f"{TINY}.ipynb").read_text()

@@ -1,0 +1,18 @@
+"""The instructor's side of the course: autograding a folder of submissions with nbgrader.
+
+    python -m helpers.instructor SUBMISSIONS_DIR [--assignment ID] [--timeout S] [--out DIR]
+
+Modules, by concern (students never need them; importing this package imports none of them):
+
+- :mod:`~helpers.instructor.limits`: the course's one cell timeout;
+- :mod:`~helpers.instructor.intake`: who sent which file, for which assignment;
+- :mod:`~helpers.instructor.repair`: what nbgrader 0.9 would fail on (copied or edited grading cells, deleted
+  cells, Colab's format), put right before grading;
+- :mod:`~helpers.instructor.course`: the throwaway course copy and the nbgrader commands run in it;
+- :mod:`~helpers.instructor.preprocessors`: nbgrader preprocessors set by ``nbgrader_config.py`` (feedback
+  without test code, a dying kernel that costs only the cells from the crash on);
+- :mod:`~helpers.instructor.report`: rows, ``grades.csv``, ``scores.json`` and failures in words;
+- :mod:`~helpers.instructor.grader`: the whole run; :mod:`~helpers.instructor.cli`: its command line.
+"""
+
+__all__ = ["cli", "course", "grader", "intake", "limits", "preprocessors", "repair", "report"]
