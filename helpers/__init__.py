@@ -4,9 +4,10 @@ The code that teaches lives in the notebooks; this package only holds what
 would distract from it (downloads, robust image loading, plotting, widgets).
 """
 
+from . import setup  # every notebook's setup cell: helpers.setup.start(...)
 from .config import SEED, CourseSetupError, course_mode, settings
 
-__all__ = ["SEED", "CourseSetupError", "course_mode", "settings", "set_seeds", "versions"]
+__all__ = ["SEED", "CourseSetupError", "course_mode", "settings", "set_seeds", "setup", "versions"]
 __version__ = "0.1.0"
 
 

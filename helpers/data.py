@@ -190,12 +190,16 @@ def digits(image_size: int = 32):
     return np.repeat(x, 3, axis=-1), bunch.target.astype("int32")
 
 
-def take_images(dataset, n: int):
-    """The first ``n`` ``(images, labels)`` of a batched data set, as arrays."""
+def take_images(dataset, n: int, progress: bool = False):
+    """The first ``n`` ``(images, labels)`` of a batched data set, as arrays (a tqdm bar if ``progress``)."""
+    from tqdm.auto import tqdm
+
     images, labels = [], []
-    for x, y in dataset:
-        images.append(np.asarray(x))
-        labels.append(np.asarray(y))
-        if sum(len(b) for b in labels) >= n:
-            break
+    with tqdm(total=n, desc="decoding photos", unit="img", disable=not progress) as bar:
+        for x, y in dataset:
+            images.append(np.asarray(x))
+            labels.append(np.asarray(y))
+            bar.update(min(len(labels[-1]), n - bar.n))
+            if sum(len(b) for b in labels) >= n:
+                break
     return np.concatenate(images)[:n], np.concatenate(labels)[:n]

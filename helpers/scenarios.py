@@ -359,9 +359,11 @@ def run_grid(plan: GridPlan | None = None, datasets=("flowers", "digits"), strat
     regression on the cached final features learnt (train the head first, then fine-tune). Each trained
     model is built once with as many outputs as the largest data set has classes and reset before each
     fit (a data set with fewer classes leaves the extra outputs off): tracing a network's training step
-    costs more than training it on the small subsets.
+    costs more than training it on the small subsets. ``verbose``: a progress bar over the grid's scores and
+    one line per score.
     """
     import keras
+    from tqdm.auto import tqdm
 
     from . import models, set_seeds
 
@@ -377,7 +379,10 @@ def run_grid(plan: GridPlan | None = None, datasets=("flowers", "digits"), strat
     result = GridResult(plan)
     seconds = dict.fromkeys(strategies, 0.0)
     seconds["cached forward pass"] = seconds["building models"] = 0.0
+    bar = tqdm(total=len(datasets) * len(SIZES) * len(strategies), desc="loading the data", unit="score",
+               disable=not verbose)  # one step per score of the grid
     loaded = {name: load_grid_data(name, plan) for name in datasets}
+    bar.set_description("building the models")
     outputs = max(len(names) for _, _, names in loaded.values())
     start = time.perf_counter()
     base = models.load_base(plan.image_size)
@@ -392,6 +397,7 @@ def run_grid(plan: GridPlan | None = None, datasets=("flowers", "digits"), strat
         splits = grid_splits(labels, plan)
         test = splits["held_out"]
         result.chance[name] = 1 / num_classes
+        bar.set_description(f"{name}: the base's forward pass")
         start = time.perf_counter()
         cut_maps, final_maps = extractor.predict(x, batch_size=128, verbose=0)
         final_pooled, cut_pooled = final_maps.mean(axis=(1, 2)), cut_maps.mean(axis=(1, 2))
@@ -405,6 +411,7 @@ def run_grid(plan: GridPlan | None = None, datasets=("flowers", "digits"), strat
             steps = result.steps.setdefault((name, size), {})
             head = linear_head(final_pooled[train], labels[train], plan.seed)  # the head trained first
             for strategy in strategies:
+                bar.set_description(f"{name}, {size}: {strategy}")
                 start = time.perf_counter()
                 if strategy == "feature_extraction":
                     scores[strategy], steps[strategy] = linear_accuracy(head, final_pooled[test], labels[test]), 0
@@ -418,9 +425,12 @@ def run_grid(plan: GridPlan | None = None, datasets=("flowers", "digits"), strat
                         inputs[train], labels[train], inputs[test], labels[test], num_classes,
                         None if strategy == "from_scratch" else head, plan)
                 seconds[strategy] += time.perf_counter() - start
+                bar.update()
                 if verbose:
-                    print(f"{name:8s} {result.label(name, size):>14s}  {LABELS[strategy]:34s} "
-                          f"{scores[strategy]:.2f}  ({steps[strategy]} updates)", flush=True)
+                    bar.write(f"{name:8s} {result.label(name, size):>14s}  {LABELS[strategy]:34s} "
+                              f"{scores[strategy]:.2f}  ({steps[strategy]} updates)")
+    bar.set_description("grid")
+    bar.close()
     keras.backend.clear_session()
     tf_logger.setLevel(tf_level)
     result.seconds = seconds
