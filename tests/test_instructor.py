@@ -8,6 +8,7 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
 from traitlets.config.loader import PyFileConfigLoader
 
 from helpers.instructor import cli
@@ -16,6 +17,7 @@ from helpers.instructor.limits import CELL_TIMEOUT_S
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.grading  # nbgrader_config.py imports nbgrader (absent from the Colab CI environment)
 def test_nbgrader_config_reads_the_cell_timeout():
     config = PyFileConfigLoader("nbgrader_config.py", path=str(ROOT)).load_config()
     assert config.Execute.timeout == CELL_TIMEOUT_S, "nbgrader_config.py sets its own cell timeout"
