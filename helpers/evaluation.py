@@ -12,6 +12,10 @@ import numpy as np
 
 from .plots import as_display, image_grid
 
+__all__ = [
+    "plot_confusion_matrix", "worst_mistakes", "show_mistakes", "show_augmentations",
+]
+
 
 def plot_confusion_matrix(matrix, class_names, title: str = "Confusion matrix"):
     """A heat map of a confusion matrix: rows are the true classes, columns the predicted ones.

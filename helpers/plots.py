@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
+__all__ = [
+    "image_grid", "as_display", "show_images", "show_feature_maps", "receptive_crop", "show_top_patches",
+    "show_neighbours", "bar_chart", "plot_history",
+]
+
 
 def image_grid(n: int, ncols: int, size: float = 2.0):
     """A figure of ``n`` empty picture slots, ``ncols`` a row, ``size`` inches each: ``(fig, axes)``, axes off."""

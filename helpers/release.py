@@ -29,6 +29,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+__all__ = [
+    "course_files", "student_readme", "point_links", "leaks", "release", "main",
+]
+
 ROOT = Path(__file__).resolve().parents[1]
 # Top-level paths that never go to students.
 INSTRUCTOR_ONLY = {"solutions", "tests", "benchmarks", ".ci", ".github", "gradebook.db", "submitted", "autograded",

@@ -18,6 +18,11 @@ from pathlib import Path
 
 from .config import MODE_VARIABLE, CourseSetupError, Settings, settings
 
+__all__ = [
+    "COST_FILE", "MIN_PYTHON", "MIN_KERAS", "in_colab", "gpu_names", "check_versions", "describe", "cpu_cost",
+    "small_mode_changes", "gpu_advice", "start",
+]
+
 COST_FILE = Path(__file__).with_name("full_cost.json")
 MIN_PYTHON = (3, 11)
 MIN_KERAS = 3
