@@ -2,6 +2,7 @@
 
     COURSE_MODE=small python benchmarks/run.py            # every section
     COURSE_MODE=small python benchmarks/run.py notebooks  # sections whose name contains "notebooks"
+    python benchmarks/run.py full-cost [--complete] [--notebooks 01 02 ...]  # full mode's minutes and memory
 
 Each ``benchmarks/bench_*.py`` defines ``SECTIONS``: a list of functions returning
 ``(title, headers, rows)``; this script runs them and prints one table each.
@@ -35,6 +36,10 @@ def table(title: str, headers: list[str], rows: list[list]) -> str:
 
 
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["full-cost"]:  # its own command line: see benchmarks/full_cost.py
+        import full_cost
+
+        return full_cost.main(argv[1:])
     wanted = argv[0] if argv else ""
     for path in sorted(HERE.glob("bench_*.py")):
         module = importlib.import_module(path.stem)

@@ -1,12 +1,13 @@
-"""Stand-in weights and data for executing full mode's code path offline. For tests only.
+"""Stand-in weights and data for executing full mode's code path offline. For tests and benchmarks only.
 
 Full mode loads MobileNetV2's ImageNet weights and the full data sets, none of which can be downloaded here.
 To run its real loading code anyway, :func:`write_standin_weights` writes *random* MobileNetV2 weights (with
 and without the classification top) in the legacy HDF5 format and under the exact file names that
 ``keras.applications.MobileNetV2(weights="imagenet")`` looks for in ``$KERAS_HOME/models/`` (Keras checks no
-hash for them), and :func:`write_standin_data` lays the mirror's photos out like the full data sets. Both
-write only into folders the calling test owns: never into a user's Keras cache. Nothing computed on them is a
-result: every accuracy they give is that of random features.
+hash for them), :func:`write_standin_data` lays the mirror's photos out like the full data sets, and
+:func:`write_full_size_data` makes data sets of the full ones' real sizes out of them (for the full-cost
+benchmark: speed and memory). All write only into folders the caller owns: never into a user's Keras cache.
+Nothing computed on them is a result: every accuracy they give is that of random features.
 
 Plain random initialisation lets the activations collapse through MobileNetV2's depth (a head trained on the
 pooled features may then not move at all), so each BatchNormalization layer's moving statistics are set, in
@@ -24,6 +25,9 @@ MARK = "STAND-IN WEIGHTS (random, for testing full mode's code path; not results
 NO_TOP = "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5"
 WITH_TOP = "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224.h5"
 FLOWER_CLASSES = ("daisy", "dandelion", "roses", "sunflowers", "tulips")
+FLOWER_COUNTS = {"daisy": 633, "dandelion": 898, "roses": 641, "sunflowers": 699, "tulips": 799}  # flower_photos
+CATS_DOGS_COUNTS = {"train": 1000, "validation": 500}  # cats_and_dogs_filtered: photos a class in each part
+CATS_DOGS_FIRST = {"train": 0, "validation": 2000}  # its file numbers: train cat.0.jpg..., validation cat.2000.jpg...
 
 
 def _photos(folder: Path, n: int, size: int = 224) -> np.ndarray:
@@ -94,3 +98,54 @@ def write_standin_data(data_root: Path, mirror: Path) -> dict[str, Path]:
     for name in ("cats", "dogs"):
         shutil.copytree(mirror / "cats_and_dogs_small" / name, cats_dogs / name, dirs_exist_ok=True)
     return {"flowers": flowers, "cats_dogs": cats_dogs}
+
+
+def _variant(source: Path, rng: np.random.Generator, target: Path) -> None:
+    """A new photo made from ``source``: a random crop (70-100 % of each side), mirrored half the time, rescaled
+    so that its longer side is 80-100 % of the source's (real photos' sizes), saved as a JPEG of quality 70-95."""
+    from PIL import Image, ImageOps
+
+    with Image.open(source) as opened:
+        image = opened.convert("RGB")
+    width, height = image.size
+    w, h = (int(side * rng.uniform(0.7, 1.0)) for side in (width, height))
+    left, top = int(rng.integers(0, width - w + 1)), int(rng.integers(0, height - h + 1))
+    image = image.crop((left, top, left + w, top + h))
+    if rng.random() < 0.5:
+        image = ImageOps.mirror(image)
+    scale = max(width, height) * rng.uniform(0.8, 1.0) / max(w, h)
+    image = image.resize((max(32, round(w * scale)), max(32, round(h * scale))), Image.BILINEAR)
+    image.save(target, "JPEG", quality=int(rng.integers(70, 96)))
+
+
+def _fill(sources: list[Path], target: Path, names: list[str], rng: np.random.Generator) -> None:
+    """Write one variant of the sources, taken in turn, under each of ``names`` in ``target``."""
+    if not sources:
+        raise ValueError(f"no source photos for {target}: is the mirror complete?")
+    target.mkdir(parents=True, exist_ok=True)
+    for i, name in enumerate(names):
+        _variant(sources[i % len(sources)], rng, target / name)
+
+
+def write_full_size_data(data_root: Path, mirror: Path, flower_counts: dict | None = None,
+                         cats_dogs_counts: dict | None = None, seed: int = 0) -> dict[str, Path]:
+    """Stand-in data sets of the full ones' real sizes and layout, made of the mirror's photos, in ``data_root``.
+
+    ``flower_photos/<class>/`` with flower_photos' per-class counts (3,670 photos) and
+    ``cats_and_dogs_filtered/{train,validation}/{cats,dogs}/`` with 1,000 and 500 photos a class, each photo a
+    different crop, flip, rescale and JPEG quality of one of the mirror's photos of its class (seeded). Their
+    decoding costs what real photos of the same sizes cost; what a model learns from them is not a result.
+    """
+    data_root, mirror = Path(data_root), Path(mirror)
+    rng = np.random.default_rng(seed)
+    flowers = data_root / "flower_photos"
+    for name, count in (flower_counts or FLOWER_COUNTS).items():
+        sources = sorted((mirror / "flower_photos_small" / name).glob("*.jpg"))
+        _fill(sources, flowers / name, [f"standin_{i:04d}.jpg" for i in range(count)], rng)
+    cats_dogs = data_root / "cats_and_dogs_filtered"
+    for part, count in (cats_dogs_counts or CATS_DOGS_COUNTS).items():
+        for name in ("cats", "dogs"):
+            sources = sorted((mirror / "cats_and_dogs_small" / name).glob("*.jpg"))
+            first = CATS_DOGS_FIRST.get(part, 0)
+            _fill(sources, cats_dogs / part / name, [f"{name[:-1]}.{first + i}.jpg" for i in range(count)], rng)
+    return {"flowers": flowers, "cats_dogs": cats_dogs / "train", "cats_dogs_validation": cats_dogs / "validation"}
