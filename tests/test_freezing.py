@@ -50,7 +50,7 @@ def test_mobilenet_v2_boundaries_never_cut_a_residual_block(mobilenet_v2):
     assert boundaries[-1] == n and len(boundaries) >= 17
     assert all(freezing.tensors_crossing(model, k) == 1 for k in boundaries[:-1])
     index = {layer.name: i for i, layer in enumerate(model.layers)}
-    producers = freezing._producers(model)
+    producers = freezing.producers(model)
     adds = [i for i, layer in enumerate(model.layers) if isinstance(layer, keras.layers.Add)]
     assert len(adds) == 10
     for a in adds:  # no cut between the layer the skip starts from and the addition
@@ -96,7 +96,7 @@ def _check_reference(model, which):
     reference = REFERENCE[which]
     assert freezing.block_boundaries(model) == reference["boundaries"]
     assert _runs(freezing.tensors_crossing(model, k) for k in range(len(model.layers) + 1)) == reference["crossings"]
-    producers = freezing._producers(model)
+    producers = freezing.producers(model)
     names = [layer.name for layer in model.layers]
     assert producers[0] == set() and all((i - 1, 0) in found for i, found in enumerate(producers) if i)
     skips = {names[i]: [names[j] for j, _ in sorted(found) if j != i - 1]
@@ -127,6 +127,25 @@ def test_small_base_cuts_as_the_reference(small_assets):
     from helpers import models
 
     _check_reference(models.load_base(), "mobilenet")
+
+
+@pytest.mark.parametrize("which", ["mobilenet", "mobilenet_v2"])
+def test_cut_layer_and_top_from_follow_the_crossing_tensor(which, request):
+    model = request.getfixturevalue(which)
+    boundaries = freezing.block_boundaries(model)
+    rng = np.random.default_rng(0)
+    images = rng.uniform(-1, 1, (2,) + tuple(model.input.shape[1:])).astype("float32")
+    for k in boundaries[1:-1:4]:
+        layer = freezing.cut_layer(model, k)
+        assert freezing.crossing(model, k) == {(model.layers.index(layer), 0)}
+        top = freezing.top_from(model, k)
+        assert len(top.layers) == len(model.layers) - k + 1  # its new input, then layers[k:]
+        bottom = keras.Model(model.input, layer.output)
+        np.testing.assert_allclose(np.asarray(top(bottom(images))), np.asarray(model(images)), atol=1e-5)
+    inside = next(k for k in range(2, len(model.layers)) if k not in boundaries)
+    for k in (inside, len(model.layers)):
+        with pytest.raises(ValueError, match="block boundary"):
+            freezing.cut_layer(model, k)
 
 
 @pytest.mark.parametrize("which", ["mobilenet", "mobilenet_v2"])
