@@ -1,7 +1,10 @@
 """The course's one switch between *full* and *small* mode.
 
-Everything that differs between the two modes (data set, base model, image
-size, epochs) is decided here and nowhere else. The mode comes from the
+Everything that differs between the two modes is decided here and nowhere else:
+the base model (its ``keras.applications`` constructor and arguments, its weight
+files, its preprocessing), the data folders and their cap, the image size,
+batch sizes and epochs. The rest of the course reads :func:`settings` and never
+branches on the mode. The mode comes from the
 ``COURSE_MODE`` environment variable (``full`` or ``small``). When it is not
 set, nbgrader's validate/autograde runs (which set ``NBGRADER_EXECUTION``) use
 ``small`` and everything else uses ``full``.
@@ -10,7 +13,7 @@ set, nbgrader's validate/autograde runs (which set ``NBGRADER_EXECUTION``) use
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 MODE_VARIABLE = "COURSE_MODE"
@@ -48,19 +51,55 @@ def data_dir() -> Path:
 
 
 @dataclass(frozen=True)
+class Base:
+    """A pretrained ``keras.applications`` base: how to build it and which weight files Keras caches for it.
+
+    ``helpers.models`` builds ``keras.applications.<constructor>(**kwargs, input_shape=..., include_top=...)`` and
+    loads the named files from ``$KERAS_HOME/models`` (downloading them from Keras's own bucket if missing).
+    Convolution weights do not depend on the input size, so the 224-pixel files serve every image size.
+    """
+
+    name: str  # as shown to students
+    constructor: str  # the function in keras.applications
+    module: str  # the keras.applications module with the base's preprocess_input and decode_predictions
+    weights_folder: str  # the folder of Keras's weight bucket that holds the two files
+    no_top_file: str  # the weights without the classification top (include_top=False)
+    with_top_file: str  # the weights with the 1,000-class ImageNet top
+    kwargs: dict = field(default_factory=dict)  # the constructor's keyword arguments besides shape, top and weights
+    top_on_demand: bool = True  # download the top when missing (else use it only if fetch_data.py cached it)
+
+
+SMALL_BASE = Base(
+    name="MobileNet (alpha 0.25)", constructor="MobileNet", module="mobilenet", kwargs={"alpha": 0.25},
+    weights_folder="mobilenet", no_top_file="mobilenet_2_5_224_tf_no_top.h5", with_top_file="mobilenet_2_5_224_tf.h5",
+    top_on_demand=False,  # the offline mirror (tests, autograding) has no top: never wait on a download there
+)
+FULL_BASE = Base(
+    name="MobileNetV2", constructor="MobileNetV2", module="mobilenet_v2", weights_folder="mobilenet_v2",
+    no_top_file="mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5",
+    with_top_file="mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224.h5",
+)
+
+
+@dataclass(frozen=True)
 class Settings:
-    """The sizes and names that depend on the mode. Notebooks read them, never branch on the mode."""
+    """Everything that depends on the mode. Notebooks and helpers read them, never branch on the mode."""
 
     mode: str
-    base_name: str  # the pretrained base the course uses in this mode
+    base: Base  # the pretrained base the course uses in this mode
     image_size: int  # side of the square images fed to the base
     batch_size: int
     epochs: int  # epochs for a new head
     fine_tune_epochs: int  # epochs for fine-tuning
-    max_images_per_class: int | None  # cap for demos that embed a whole data set
+    max_images_per_class: int | None  # photos a class in the data folders (None: all), for demos that embed them all
     flowers_dir: Path
     cats_dogs_dir: Path
-    seed: int = SEED
+    grid_batch_size: int  # batch size of notebook 04's measured grid
+    gpu_advice: bool  # in Colab without a GPU, tell the student what a notebook costs on a CPU (helpers.setup)
+
+    @property
+    def base_name(self) -> str:
+        return self.base.name
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
@@ -83,16 +122,19 @@ def _test_epochs() -> dict[str, int]:
 
 def settings() -> Settings:
     """Return the :class:`Settings` of the current mode."""
-    return replace(_mode_settings(), **_test_epochs())
+    return replace(mode_settings(course_mode()), **_test_epochs())
 
 
-def _mode_settings() -> Settings:
-    mode = course_mode()
-    root = data_dir()
+def mode_settings(mode: str, root: Path | None = None) -> Settings:
+    """The :class:`Settings` of ``mode`` (``"full"`` or ``"small"``), with its data folders under ``root``.
+
+    ``root`` defaults to :func:`data_dir`. ``COURSE_TEST_EPOCHS`` is not applied: see :func:`settings`.
+    """
+    root = Path(root) if root else data_dir()
     if mode == "small":
         return Settings(
             mode=mode,
-            base_name="MobileNet (alpha 0.25)",
+            base=SMALL_BASE,
             image_size=128,
             batch_size=32,
             epochs=5,
@@ -100,15 +142,33 @@ def _mode_settings() -> Settings:
             max_images_per_class=40,
             flowers_dir=root / "flower_photos_small",
             cats_dogs_dir=root / "cats_and_dogs_small",
+            grid_batch_size=25,  # divides every training set of the grid (50, 150, 100, 300): no partial batch
+            gpu_advice=False,  # minutes on any CPU
         )
-    return Settings(
-        mode=mode,
-        base_name="MobileNetV2",
-        image_size=224,
-        batch_size=32,
-        epochs=10,
-        fine_tune_epochs=10,
-        max_images_per_class=None,
-        flowers_dir=root / "flower_photos",
-        cats_dogs_dir=root / "cats_and_dogs_filtered" / "train",
-    )
+    if mode == "full":
+        return Settings(
+            mode=mode,
+            base=FULL_BASE,
+            image_size=224,
+            batch_size=32,
+            epochs=10,
+            fine_tune_epochs=10,
+            max_images_per_class=None,
+            flowers_dir=root / "flower_photos",
+            cats_dogs_dir=root / "cats_and_dogs_filtered" / "train",
+            grid_batch_size=32,
+            gpu_advice=True,
+        )
+    raise CourseSetupError(f"{mode!r} is not a course mode: use one of {', '.join(MODES)}.")
+
+
+def all_settings(root: Path | None = None) -> dict[str, Settings]:
+    """The :class:`Settings` of every mode, by name (what ``fetch_data.py`` gets ready: both modes)."""
+    return {mode: mode_settings(mode, root) for mode in MODES}
+
+
+def subsets(root: Path | None = None) -> list[tuple[Path, Path, int]]:
+    """``(source, subset, photos a class)`` for each data folder of small mode: a subset of full mode's folder."""
+    full, small = mode_settings("full", root), mode_settings("small", root)
+    return [(full.flowers_dir, small.flowers_dir, small.max_images_per_class),
+            (full.cats_dogs_dir, small.cats_dogs_dir, small.max_images_per_class)]

@@ -19,7 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import SEED, CourseSetupError, settings
+from . import config
+from .config import SEED, CourseSetupError
 from .fetch import FETCH_COMMAND, IMAGE_SUFFIXES
 
 _checked: dict[tuple[str, int, float], str] = {}  # (path, size, mtime) -> "ok" | "convert" | "skip"
@@ -143,9 +144,9 @@ def make_dataset(paths, labels, image_size: int | None = None, batch_size: int |
     """A batched ``tf.data`` pipeline of ``(image, label)``: decode in parallel, cache, (shuffle), prefetch."""
     import tensorflow as tf
 
-    config = settings()
-    image_size = image_size or config.image_size
-    batch_size = batch_size or config.batch_size
+    cfg = config.settings()
+    image_size = image_size or cfg.image_size
+    batch_size = batch_size or cfg.batch_size
     labels = np.asarray(labels, dtype="int32")
     ds = tf.data.Dataset.from_tensor_slices((np.asarray(paths, dtype=str), labels))
     ds = ds.map(lambda p, y: (decode_image(p, image_size), y), num_parallel_calls=tf.data.AUTOTUNE,
@@ -171,12 +172,13 @@ def load_image_folder(directory, image_size: int | None = None, batch_size: int 
 
 def load_image(path, image_size: int | None = None) -> np.ndarray:
     """One photo as a float32 array ``(size, size, 3)`` in [0, 255], ready for a model's preprocessing."""
+    cfg = config.settings()
     path = Path(path).expanduser()
     if not path.is_file():
         raise FileNotFoundError(f"No image at {path}.")
     if check_image(path) == "skip":
         raise ValueError(f"{path} is not a readable image (truncated, or not an image file).")
-    return decode_image(str(path), image_size or settings().image_size).numpy()
+    return decode_image(str(path), image_size or cfg.image_size).numpy()
 
 
 def digits(image_size: int = 32):

@@ -19,7 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import keras_home, settings
+from . import config as course_config
+from .config import keras_home
 
 CACHE_SUBDIR = "course_cache/features"
 _memory: dict[str, tuple[np.ndarray, np.ndarray]] = {}
@@ -206,7 +207,8 @@ def extract_features(model, paths, labels, image_size: int | None = None, batch_
     """
     from .data import make_dataset
 
-    image_size = image_size or settings().image_size
+    cfg = course_config.settings()
+    image_size = image_size or cfg.image_size
     labels = np.asarray(labels, dtype="int32")
     if len(paths) != len(labels):
         raise ValueError(f"{len(paths)} paths but {len(labels)} labels.")

@@ -1,12 +1,13 @@
 """Get the course's data and weights: download them, or copy them from a mirror.
 
 ``python data_scripts/fetch_data.py`` (or ``python -m helpers.fetch``) downloads
-the Keras ImageNet weights the course uses, ``flower_photos.tgz`` and
-``cats_and_dogs_filtered.zip``, and builds the small subsets (40 photos a
-class). ``--mirror DIR`` copies the files of a folder laid out like the course's
-offline mirror instead, putting each one exactly where a download would: Keras
-cache files into ``$KERAS_HOME/models/``, data sets into the course's data folder.
-Every step is idempotent: a re-run does nothing.
+the Keras ImageNet weights of every mode's base, ``flower_photos.tgz`` and
+``cats_and_dogs_filtered.zip``, and builds small mode's subsets of them (which
+folders, how many photos a class: :func:`helpers.config.subsets`). ``--mirror
+DIR`` copies the files of a folder laid out like the course's offline mirror
+instead, putting each one exactly where a download would: Keras cache files into
+``$KERAS_HOME/models/``, data sets into the course's data folder. Every step is
+idempotent: a re-run does nothing.
 """
 
 from __future__ import annotations
@@ -22,17 +23,13 @@ import urllib.request
 import zipfile
 from pathlib import Path
 
+from . import config
 from .config import SEED, CourseSetupError, data_dir, keras_home
 
 FLOWERS_URL = "https://storage.googleapis.com/download.tensorflow.org/example_images/flower_photos.tgz"
 CATS_DOGS_URL = "https://storage.googleapis.com/mledu-datasets/cats_and_dogs_filtered.zip"
-SMALL_PER_CLASS = 40
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif"}
-
-# Folder names in the mirror (and in the data folder) of the small subsets.
-SMALL_FLOWERS = "flower_photos_small"
-SMALL_CATS_DOGS = "cats_and_dogs_small"
-MIRROR_MODELS = "keras_models"
+MIRROR_MODELS = "keras_models"  # the mirror's folder of Keras cache files (every other folder is a data folder)
 
 FETCH_COMMAND = "python data_scripts/fetch_data.py"
 
@@ -145,7 +142,7 @@ def extract(archive: Path, into: Path, expected: str) -> Path:
     return final
 
 
-def build_subset(class_root: Path, target: Path, per_class: int = SMALL_PER_CLASS, seed: int = SEED) -> int:
+def build_subset(class_root: Path, target: Path, per_class: int, seed: int = SEED) -> int:
     """Copy ``per_class`` photos of each class folder of ``class_root`` into ``target``.
 
     The choice is deterministic: the sorted file names of each class, shuffled
@@ -161,20 +158,19 @@ def build_subset(class_root: Path, target: Path, per_class: int = SMALL_PER_CLAS
 
 
 def fetch_keras_weights() -> None:
-    """Have Keras download (into ``$KERAS_HOME/models``) every weight file the course loads.
+    """Have Keras download (into ``$KERAS_HOME/models``) every weight file the course loads, and the class index.
 
-    That includes the small base's ImageNet top, so that notebook 01 shows real top-k predictions in small
-    mode (Binder) too; the offline mirror cannot provide it.
+    That is both files (without and with the ImageNet top) of every mode's base, so that notebook 01 shows real
+    top-k predictions in small mode (Binder) too; the offline mirror cannot provide the small base's top.
     """
-    import keras
+    from . import models
 
-    from .models import fetch_small_top
-
-    keras.applications.MobileNetV2(input_shape=(224, 224, 3), include_top=False, weights="imagenet")
-    keras.applications.MobileNetV2(weights="imagenet")
-    keras.applications.MobileNet(alpha=0.25, input_shape=(224, 224, 3), include_top=False, weights="imagenet")
-    fetch_small_top()
-    keras.applications.mobilenet_v2.decode_predictions(__import__("numpy").zeros((1, 1000)))
+    bases = []
+    for cfg in config.all_settings().values():
+        if cfg.base not in bases:
+            bases.append(cfg.base)
+            models.fetch_weights(cfg.base)
+    models.imagenet_class_names()
 
 
 def fetch_all(root: Path | None = None, weights: bool = True) -> None:
@@ -182,13 +178,13 @@ def fetch_all(root: Path | None = None, weights: bool = True) -> None:
     root = Path(root) if root else data_dir()
     root.mkdir(parents=True, exist_ok=True)
     flowers_tgz = download(FLOWERS_URL, root / "flower_photos.tgz")
-    flowers = extract(flowers_tgz, root, "flower_photos")
+    extract(flowers_tgz, root, "flower_photos")
     cats_zip = download(CATS_DOGS_URL, root / "cats_and_dogs_filtered.zip")
-    cats_dogs = extract(cats_zip, root, "cats_and_dogs_filtered")
-    build_subset(flowers, root / SMALL_FLOWERS)
-    if (flowers / "LICENSE.txt").exists():
-        copy_if_needed(flowers / "LICENSE.txt", root / SMALL_FLOWERS / "LICENSE.txt")
-    build_subset(cats_dogs / "train", root / SMALL_CATS_DOGS)
+    extract(cats_zip, root, "cats_and_dogs_filtered")
+    for source, subset, per_class in config.subsets(root):
+        build_subset(source, subset, per_class)
+        if (source / "LICENSE.txt").exists():  # the photos' credits go with them
+            copy_if_needed(source / "LICENSE.txt", subset / "LICENSE.txt")
     if weights:
         fetch_keras_weights()
 
@@ -204,12 +200,12 @@ def main(argv: list[str] | None = None) -> int:
             counts = install_from_mirror(args.mirror)
             print(f"Mirror {args.mirror}: {counts['copied']} file(s) copied, {counts['unchanged']} already in place.")
             print(f"  Keras cache: {keras_home() / 'models'}\n  data:        {data_dir()}")
-            from .models import SMALL_WITH_TOP
-
-            if not (keras_home() / "models" / SMALL_WITH_TOP).exists():
-                print(f"  The mirror has no ImageNet top for the small base ({SMALL_WITH_TOP}), so notebook 01 "
-                      f"shows no ImageNet predictions in small mode; `{FETCH_COMMAND}` fetches it where there "
-                      "is network.")
+            for cfg in config.all_settings().values():
+                top = cfg.base.with_top_file
+                if not cfg.base.top_on_demand and not (keras_home() / "models" / top).exists():
+                    print(f"  The mirror has no ImageNet top for {cfg.base.name} ({top}), so notebook 01 shows "
+                          f"no ImageNet predictions in {cfg.mode} mode; `{FETCH_COMMAND}` fetches it where there "
+                          "is network.")
         else:
             fetch_all(weights=not args.no_weights)
             print(f"Data in {data_dir()}, Keras weights in {keras_home() / 'models'}.")

@@ -5,7 +5,9 @@ MobileNet, ``block_3_expand``/``block_3_add`` in MobileNetV2, ``conv2_block1_...
 EfficientNet); BatchNormalization and activation layers without one belong to the layer before them.
 :func:`block_boundaries` lists the values of k for which ``layers[:k]`` is a whole number of blocks *and* only
 one tensor flows from ``layers[:k]`` to the rest, so that freezing the first k layers never cuts a residual
-connection. :func:`parameter_split` says what freezing the first k layers would give.
+connection; :func:`cut_layer` names the layer that makes that tensor and :func:`top_from` builds the model's
+part after it. The graph is read with public Keras API only (each layer's ``input`` and ``output``).
+:func:`parameter_split` says what freezing the first k layers would give.
 
 :func:`unfreeze_from` is the course's one fine-tuning recipe, used by every notebook after 03 (which has students
 write it themselves) and by the benchmarks: unfreeze a base from a block boundary on, keep every
@@ -18,6 +20,10 @@ import re
 from dataclasses import dataclass
 
 import numpy as np
+
+__all__ = ["FINE_TUNE_RATE", "FINE_TUNE_RATES", "HEAD_RATE", "Block", "Unfrozen", "block_boundaries", "block_names",
+           "blocks", "boundary_near", "crossing", "cut_layer", "draw_freezing", "freezing_slider", "parameter_split",
+           "producers", "tensors_crossing", "top_from", "unfreeze_from"]
 
 _BLOCK_PATTERNS = [
     re.compile(r"^(block_\d+)_"),  # MobileNetV2: block_3_expand ... block_3_add
@@ -59,25 +65,36 @@ def block_names(model) -> list[str]:
     return names
 
 
-def _producers(model) -> list[set[int]]:
-    """For every layer, the indices of the layers whose outputs it takes as inputs."""
-    index = {id(layer): i for i, layer in enumerate(model.layers)}
-    producers = []
-    for layer in model.layers:
-        found = set()
-        for node in getattr(layer, "_inbound_nodes", [])[:1]:
-            for tensor in node.input_tensors:
-                history = getattr(tensor, "_keras_history", None)
-                if history is not None and id(history.operation) in index:
-                    found.add((index[id(history.operation)], history.tensor_index))
-        producers.append(found)
-    return producers
+def producers(model) -> list[set[tuple[int, int]]]:
+    """For every layer of ``model``, the ``(layer index, output index)`` of each tensor it takes as input.
+
+    Read from each layer's public ``input`` and ``output``: the tensors of the first time it was called, which for
+    a functional model (every ``keras.applications`` base) is its call inside that model, even after the model
+    itself was called on new inputs. Tensors from outside ``layers`` (there are none in a functional model) are
+    left out.
+    """
+    import keras
+
+    made_by = {}
+    for index, layer in enumerate(model.layers):
+        for position, tensor in enumerate(keras.tree.flatten(layer.output)):
+            made_by[id(tensor)] = (index, position)
+    return [{made_by[id(tensor)] for tensor in keras.tree.flatten(layer.input) if id(tensor) in made_by}
+            for layer in model.layers]
+
+
+def crossing(model, k: int, found: list[set[tuple[int, int]]] | None = None) -> set[tuple[int, int]]:
+    """The distinct tensors made by ``layers[:k]`` that ``layers[k:]`` use, as ``(layer index, output index)``.
+
+    ``found`` is :func:`producers` of the model, if already computed.
+    """
+    found = producers(model) if found is None else found
+    return {p for layer_producers in found[k:] for p in layer_producers if p[0] < k}
 
 
 def tensors_crossing(model, k: int) -> int:
     """How many distinct tensors made by ``layers[:k]`` are used by ``layers[k:]``."""
-    producers = _producers(model)
-    return len({p for layer_producers in producers[k:] for p in layer_producers if p[0] < k})
+    return len(crossing(model, k))
 
 
 def block_boundaries(model) -> list[int]:
@@ -86,16 +103,33 @@ def block_boundaries(model) -> list[int]:
     k counts the input layer, like ``model.layers[:k]``. k = ``len(model.layers)`` (everything) is included.
     """
     names = block_names(model)
-    producers = _producers(model)
+    found = producers(model)
     n = len(names)
-    boundaries = []
-    for k in range(1, n + 1):
-        if k < n and names[k] == names[k - 1]:
-            continue
-        crossing = {p for layer_producers in producers[k:] for p in layer_producers if p[0] < k}
-        if k == n or len(crossing) == 1:
-            boundaries.append(k)
-    return boundaries
+    return [k for k in range(1, n + 1)
+            if k == n or (names[k] != names[k - 1] and len(crossing(model, k, found)) == 1)]
+
+
+def cut_layer(model, k: int):
+    """The layer whose output is the one tensor that crosses the block boundary ``k`` (layers[:k] to the rest).
+
+    Its output is where a cut at k takes the "earlier features" and where the top part of the model starts.
+    """
+    allowed = block_boundaries(model)[:-1]
+    if k not in allowed:
+        raise ValueError(f"k={k} is not a block boundary inside {model.name}: no single tensor crosses it. "
+                         f"Use one of {allowed} (freezing.boundary_near picks one).")
+    ((index, position),) = crossing(model, k)
+    if position:
+        raise ValueError(f"the tensor crossing k={k} is output {position} of {model.layers[index].name}: cut "
+                         "elsewhere (a layer with one output).")
+    return model.layers[index]
+
+
+def top_from(model, k: int):
+    """``layers[k:]`` of ``model`` as a model of their own, from the tensor crossing boundary ``k`` to the output."""
+    import keras
+
+    return keras.Model(cut_layer(model, k).output, model.output, name=f"{model.name}_from_{k}")
 
 
 def blocks(model) -> list[Block]:

@@ -1,9 +1,8 @@
-"""The pretrained models of the course, loaded the same way in both modes.
+"""The pretrained base of the course, loaded the same way in every mode.
 
-Full mode uses MobileNetV2 (ImageNet); small mode uses Keras MobileNet with
-alpha 0.25 (ImageNet), a real pretrained base small enough for a 2-core CPU.
-Both are ``keras.applications`` models loaded with ``weights="imagenet"`` from
-the Keras cache; nothing here ever falls back to random weights: missing
+Which base (its ``keras.applications`` constructor and arguments, its weight files) is the mode's setting
+(:class:`helpers.config.Base`, ``settings().base``): MobileNetV2 in full mode, MobileNet alpha 0.25 in small mode,
+both with ImageNet weights from the Keras cache. Nothing here ever falls back to random weights: missing
 weights are an error that says what to download.
 """
 
@@ -12,12 +11,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .config import CourseSetupError, keras_home, settings
+from . import config
+from .config import CourseSetupError, keras_home
 from .fetch import FETCH_COMMAND
 
+__all__ = ["base_module", "fetch_top", "fetch_weights", "imagenet_class_names", "imagenet_classifier", "load_base",
+           "top_path"]
+
 KERAS_WEIGHTS_URL = "https://storage.googleapis.com/tensorflow/keras-applications/"
-SMALL_NO_TOP = "mobilenet_2_5_224_tf_no_top.h5"  # the file Keras caches for MobileNet(alpha=0.25, 224)
-SMALL_WITH_TOP = "mobilenet_2_5_224_tf.h5"
 CLASS_INDEX = "imagenet_class_index.json"
 CLASS_INDEX_URL = "https://storage.googleapis.com/download.tensorflow.org/data/imagenet_class_index.json"
 CLASS_INDEX_MD5 = "c2c37ea517e94d9795004a39431a14cb"
@@ -36,7 +37,8 @@ def base_module():
     """The ``keras.applications`` module of the mode's base (its ``preprocess_input`` matches the base)."""
     import keras
 
-    return keras.applications.mobilenet if settings().mode == "small" else keras.applications.mobilenet_v2
+    cfg = config.settings()
+    return getattr(keras.applications, cfg.base.module)
 
 
 def _cached_weights(name: str, folder: str) -> str:
@@ -50,77 +52,81 @@ def _cached_weights(name: str, folder: str) -> str:
                                 cache_subdir="models")
 
 
-def small_top_path() -> Path:
-    """Where the Keras cache keeps the small base *with* its ImageNet top (MobileNet alpha 0.25, 224 px)."""
-    return keras_home() / "models" / SMALL_WITH_TOP
-
-
-def fetch_small_top() -> Path:
-    """Download the small base's ImageNet top into the Keras cache and return its path (nothing if it is there).
-
-    It is the file ``keras.applications.MobileNet(alpha=0.25, weights="imagenet")`` downloads, fetched with
-    Keras's own ``get_file`` from the same URL. ``fetch_data.py`` calls this on a machine with network (Binder
-    does), so that notebook 01 shows real ImageNet predictions in small mode; the offline mirror has no top.
-    """
+def _weights_file(base: config.Base, top: bool) -> Path:
+    """The base's weight file (with or without its top) in the Keras cache, downloaded if missing."""
+    name = base.with_top_file if top else base.no_top_file
     try:
-        return Path(_cached_weights(SMALL_WITH_TOP, "mobilenet"))
+        return Path(_cached_weights(name, base.weights_folder))
     except Exception as error:  # Keras raises a bare Exception when a download fails
-        raise _missing(f"the ImageNet top of the small base ({SMALL_WITH_TOP})", error) from error
+        what = f"{base.name} with its ImageNet classification top" if top else f"the ImageNet weights of {base.name}"
+        raise _missing(f"{what} ({name})", error) from error
 
 
-def load_base(image_size: int | None = None, weights: str | None = "imagenet", name: str | None = None):
-    """The mode's base without its classification top (``include_top=False``).
-
-    ``weights="imagenet"`` loads the pretrained weights (an error if they cannot
-    be had); ``weights=None`` gives the same architecture with random weights.
-    """
+def _build(base: config.Base, weights: Path | None, **kwargs):
+    """``keras.applications.<constructor>`` with the base's arguments, then the weights of a cached file, if any."""
     import keras
 
-    config = settings()
-    shape = (image_size or config.image_size,) * 2 + (3,)
+    model = getattr(keras.applications, base.constructor)(**base.kwargs, weights=None, **kwargs)
+    if weights is not None:
+        try:
+            model.load_weights(str(weights))
+        except Exception as error:
+            raise CourseSetupError(f"{weights} is not a usable {base.name} weight file ({error}): delete it and "
+                                   f"run `{FETCH_COMMAND}` again on a machine with network.") from error
+    return model
+
+
+def top_path() -> Path:
+    """Where the Keras cache keeps the mode's base *with* its ImageNet top (224 px)."""
+    cfg = config.settings()
+    return keras_home() / "models" / cfg.base.with_top_file
+
+
+def fetch_top() -> Path:
+    """Download the mode's base with its ImageNet top into the Keras cache and return its path (nothing if there).
+
+    It is the file ``keras.applications`` downloads for the base with ``weights="imagenet"``, fetched with
+    Keras's own ``get_file`` from the same URL.
+    """
+    cfg = config.settings()
+    return _weights_file(cfg.base, top=True)
+
+
+def fetch_weights(base: config.Base) -> list[Path]:
+    """Download both weight files of ``base`` (without and with its top) into the Keras cache; return their paths.
+
+    ``fetch_data.py`` calls this for the base of every mode on a machine with network (Binder does), so that
+    notebook 01 shows real ImageNet predictions in small mode too; the offline mirror has no top.
+    """
+    return [_weights_file(base, top=False), _weights_file(base, top=True)]
+
+
+def load_base(image_size: int | None = None, weights: str | None = "imagenet"):
+    """The mode's base without its classification top (``include_top=False``), for images of ``image_size``.
+
+    ``weights="imagenet"`` loads the pretrained weights (an error if they cannot be had); ``weights=None`` gives
+    the same architecture with random weights. ``image_size`` defaults to the mode's.
+    """
+    cfg = config.settings()
     if weights not in ("imagenet", None):
         raise ValueError(f"weights must be 'imagenet' or None, got {weights!r}.")
-    try:
-        if config.mode == "full":
-            return keras.applications.MobileNetV2(input_shape=shape, include_top=False, weights=weights, name=name)
-        if weights == "imagenet" and shape[0] != 224:
-            # Convolution weights do not depend on the input size: load the 224 file for any size.
-            weights = _cached_weights(SMALL_NO_TOP, "mobilenet")
-        return keras.applications.MobileNet(input_shape=shape, alpha=0.25, include_top=False, weights=weights,
-                                            name=name)
-    except CourseSetupError:
-        raise
-    except Exception as error:  # Keras raises a bare Exception when a download fails
-        if weights is None:
-            raise
-        raise _missing(f"the ImageNet weights of {config.base_name}", error) from error
+    size = image_size or cfg.image_size
+    path = _weights_file(cfg.base, top=False) if weights == "imagenet" else None
+    return _build(cfg.base, path, input_shape=(size, size, 3), include_top=False)
 
 
 def imagenet_classifier():
     """The mode's base *with* its ImageNet top, or ``None`` if that top cannot be had in this mode.
 
-    Full mode downloads MobileNetV2 with its top (an error if it cannot). Small
-    mode uses MobileNet alpha 0.25 with its top only if that file is already in
-    the Keras cache (``fetch_data.py`` puts it there on a machine with network,
-    see :func:`fetch_small_top`): the offline mirror has no ImageNet top, and the
+    A base whose top comes on demand (``Base.top_on_demand``: full mode) downloads it if missing (an error if it
+    cannot). Otherwise (small mode) the top is used only if it is already in the Keras cache
+    (``fetch_data.py`` puts it there on a machine with network): the offline mirror has no ImageNet top, and the
     course never shows predictions of random weights as if they were real.
     """
-    import keras
-
-    config = settings()
-    if config.mode == "full":
-        try:
-            return keras.applications.MobileNetV2(weights="imagenet")
-        except Exception as error:
-            raise _missing("MobileNetV2 with its ImageNet classification top", error) from error
-    path = small_top_path()
-    if not path.exists():
+    cfg = config.settings()
+    if not cfg.base.top_on_demand and not top_path().exists():
         return None
-    try:
-        return keras.applications.MobileNet(alpha=0.25, weights=str(path))
-    except Exception as error:
-        raise CourseSetupError(f"{path} is not a usable MobileNet (alpha 0.25) weight file ({error}): delete it "
-                               f"and run `{FETCH_COMMAND}` again on a machine with network.") from error
+    return _build(cfg.base, _weights_file(cfg.base, top=True))
 
 
 def imagenet_class_names() -> list[str]:

@@ -124,14 +124,14 @@ def small_mode_changes() -> str:
 def gpu_advice(notebook: str, cfg: Settings | None = None, cost_file: Path | str | None = None) -> str:
     """What to tell a student about GPUs, as text ('' when there is nothing to say).
 
-    Outside Colab, or in small mode: nothing. In Colab in full mode with a GPU: one line naming it. Without
-    one: how long ``notebook`` takes on a CPU (from ``cost_file``, by default ``helpers/full_cost.json``; or
-    that it is not measured), how to switch the runtime to a GPU, and how to use small mode instead.
+    Outside Colab, or where the settings ask for no advice (small mode): nothing. In Colab with a GPU: one
+    line naming it. Without one: how long ``notebook`` takes on a CPU (from ``cost_file``, by default
+    ``helpers/full_cost.json``; or that it is not measured), how to switch the runtime to a GPU, and how to use
+    small mode instead.
     """
     if not in_colab():
         return ""
-    mode = cfg.mode if cfg is not None else settings().mode
-    if mode != "full":
+    if not (cfg or settings()).gpu_advice:
         return ""
     try:
         gpus = gpu_names()

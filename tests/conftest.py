@@ -14,10 +14,9 @@ collect_ignore_glob = ["browser/*.ipynb"]
 def small_assets():
     """Fail early, with the command to run, if the small data and weights are not in place."""
     from helpers.config import keras_home, settings
-    from helpers.models import SMALL_NO_TOP
 
     cfg = settings()
-    needed = (cfg.flowers_dir, cfg.cats_dogs_dir, keras_home() / "models" / SMALL_NO_TOP)
+    needed = (cfg.flowers_dir, cfg.cats_dogs_dir, keras_home() / "models" / cfg.base.no_top_file)
     missing = [p for p in needed if not p.exists()]
     if missing:
         pytest.fail(f"Missing {', '.join(map(str, missing))}: run "

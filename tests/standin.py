@@ -21,9 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
+from helpers.config import FULL_BASE, Base
+
 MARK = "STAND-IN WEIGHTS (random, for testing full mode's code path; not results)"
-NO_TOP = "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5"
-WITH_TOP = "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224.h5"
 FLOWER_CLASSES = ("daisy", "dandelion", "roses", "sunflowers", "tulips")
 FLOWER_COUNTS = {"daisy": 633, "dandelion": 898, "roses": 641, "sunflowers": 699, "tulips": 799}  # flower_photos
 CATS_DOGS_COUNTS = {"train": 1000, "validation": 500}  # cats_and_dogs_filtered: photos a class in each part
@@ -39,11 +39,12 @@ def _photos(folder: Path, n: int, size: int = 224) -> np.ndarray:
     return np.stack([np.asarray(Image.open(f).convert("RGB").resize((size, size)), "float32") for f in files])
 
 
-def calibrate_batchnorm(model, images) -> None:
+def calibrate_batchnorm(model, images, preprocess=None) -> None:
     """Set every BatchNorm layer's moving mean and variance to its input statistics on ``images``.
 
     One call in training mode with ``momentum = 0``: each BatchNorm layer normalises with the batch statistics
     and stores exactly them, so the inputs it saw are those it will see in inference mode on this batch.
+    ``preprocess`` defaults to MobileNetV2's ``preprocess_input``.
     """
     import keras
 
@@ -51,7 +52,8 @@ def calibrate_batchnorm(model, images) -> None:
     momenta = [layer.momentum for layer in batchnorm]
     for layer in batchnorm:
         layer.momentum = 0.0
-    model(keras.applications.mobilenet_v2.preprocess_input(images.copy()), training=True)
+    preprocess = preprocess or keras.applications.mobilenet_v2.preprocess_input
+    model(preprocess(images.copy()), training=True)
     for layer, momentum in zip(batchnorm, momenta):
         layer.momentum = momentum
 
@@ -66,8 +68,9 @@ def _save_legacy_h5(model, path: Path) -> None:
         handle.attrs["stand_in"] = MARK
 
 
-def write_standin_weights(keras_home: Path, photos: Path, seed: int = 0) -> list[Path]:
-    """Write stand-in MobileNetV2 weights under ``keras_home/models``; return the files written."""
+def write_standin_weights(keras_home: Path, photos: Path, seed: int = 0, base: Base = FULL_BASE) -> list[Path]:
+    """Write stand-in weights of ``base`` (default: full mode's MobileNetV2) under ``keras_home/models``, under
+    the base's two file names; return the files written."""
     import keras
 
     keras_home = Path(keras_home)
@@ -76,16 +79,17 @@ def write_standin_weights(keras_home: Path, photos: Path, seed: int = 0) -> list
     models = keras_home / "models"
     models.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(seed)
-    with_top = keras.applications.MobileNetV2(weights=None)
-    calibrate_batchnorm(with_top, _photos(Path(photos), 16))
-    no_top = keras.applications.MobileNetV2(weights=None, include_top=False, input_shape=(224, 224, 3))
+    build = getattr(keras.applications, base.constructor)
+    with_top = build(**base.kwargs, weights=None)
+    calibrate_batchnorm(with_top, _photos(Path(photos), 16), getattr(keras.applications, base.module).preprocess_input)
+    no_top = build(**base.kwargs, weights=None, include_top=False, input_shape=(224, 224, 3))
     for layer in no_top.layers:
         if layer.weights:
             layer.set_weights(with_top.get_layer(layer.name).get_weights())
-    _save_legacy_h5(with_top, models / WITH_TOP)
-    _save_legacy_h5(no_top, models / NO_TOP)
+    _save_legacy_h5(with_top, models / base.with_top_file)
+    _save_legacy_h5(no_top, models / base.no_top_file)
     keras.backend.clear_session()
-    return [models / WITH_TOP, models / NO_TOP]
+    return [models / base.with_top_file, models / base.no_top_file]
 
 
 def write_standin_data(data_root: Path, mirror: Path) -> dict[str, Path]:

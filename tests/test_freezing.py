@@ -1,6 +1,8 @@
 """Unit tests of helpers.freezing: block names, boundaries that never cut a residual block, parameter counts,
 the drawing and the slider."""
 
+import itertools
+
 import keras
 import matplotlib
 import numpy as np
@@ -48,7 +50,7 @@ def test_mobilenet_v2_boundaries_never_cut_a_residual_block(mobilenet_v2):
     assert boundaries[-1] == n and len(boundaries) >= 17
     assert all(freezing.tensors_crossing(model, k) == 1 for k in boundaries[:-1])
     index = {layer.name: i for i, layer in enumerate(model.layers)}
-    producers = freezing._producers(model)
+    producers = freezing.producers(model)
     adds = [i for i, layer in enumerate(model.layers) if isinstance(layer, keras.layers.Add)]
     assert len(adds) == 10
     for a in adds:  # no cut between the layer the skip starts from and the addition
@@ -60,6 +62,90 @@ def test_mobilenet_v2_boundaries_never_cut_a_residual_block(mobilenet_v2):
     # whole blocks: the layer after each boundary starts a new block
     names = freezing.block_names(model)
     assert all(names[k] != names[k - 1] for k in boundaries[:-1])
+
+
+# How the graph is read must not change what it says: these are the cuts computed by the first version of
+# freezing.py (which read Keras's private node attributes), on the same two architectures. Boundaries are indices k
+# of layers[:k]; crossings are runs of (tensors crossing the cut at k, for how many consecutive k from 0 on).
+REFERENCE = {
+    "mobilenet": {
+        "boundaries": [1, 4, 10, 17, 23, 30, 36, 43, 49, 55, 61, 67, 73, 80, 86],
+        "crossings": [(0, 1), (1, 85), (0, 1)],
+        "skips": {},
+    },
+    "mobilenet_v2": {
+        "boundaries": [1, 4, 9, 18, 27, 36, 45, 54, 63, 72, 81, 90, 98, 107, 116, 125, 134, 143, 151, 154],
+        "crossings": [(0, 1), (1, 18), (2, 8), (1, 10), (2, 8), (1, 1), (2, 8), (1, 10), (2, 8), (1, 1), (2, 8),
+                      (1, 1), (2, 8), (1, 9), (2, 8), (1, 1), (2, 8), (1, 10), (2, 8), (1, 1), (2, 8), (1, 11),
+                      (0, 1)],
+        # every layer takes the previous layer's output; each addition also takes the start of its skip
+        "skips": {"block_2_add": "block_1_project_BN", "block_4_add": "block_3_project_BN",
+                  "block_5_add": "block_4_add", "block_7_add": "block_6_project_BN", "block_8_add": "block_7_add",
+                  "block_9_add": "block_8_add", "block_11_add": "block_10_project_BN",
+                  "block_12_add": "block_11_add", "block_14_add": "block_13_project_BN",
+                  "block_15_add": "block_14_add"},
+    },
+}
+
+
+def _runs(values):
+    return [(value, len(list(group))) for value, group in itertools.groupby(values)]
+
+
+def _check_reference(model, which):
+    reference = REFERENCE[which]
+    assert freezing.block_boundaries(model) == reference["boundaries"]
+    assert _runs(freezing.tensors_crossing(model, k) for k in range(len(model.layers) + 1)) == reference["crossings"]
+    producers = freezing.producers(model)
+    names = [layer.name for layer in model.layers]
+    assert producers[0] == set() and all((i - 1, 0) in found for i, found in enumerate(producers) if i)
+    skips = {names[i]: [names[j] for j, _ in sorted(found) if j != i - 1]
+             for i, found in enumerate(producers) if len(found) > (1 if i else 0)}
+    assert skips == {add: [start] for add, start in reference["skips"].items()}
+
+
+@pytest.mark.parametrize("which", ["mobilenet", "mobilenet_v2"])
+def test_graph_reads_as_the_reference(which, request):
+    _check_reference(request.getfixturevalue(which), which)
+
+
+@pytest.mark.parametrize("which", ["mobilenet", "mobilenet_v2"])
+def test_graph_of_a_base_used_inside_another_model(which):
+    """Calling a base on a new input adds a second node to each of its layers: only the base's own graph counts."""
+    build = {"mobilenet": lambda: keras.applications.MobileNet(input_shape=(64, 64, 3), alpha=0.25,
+                                                                include_top=False, weights=None),
+             "mobilenet_v2": lambda: keras.applications.MobileNetV2(input_shape=(64, 64, 3), include_top=False,
+                                                                     weights=None)}[which]
+    base = build()
+    inputs = keras.Input((64, 64, 3))
+    outer = keras.Model(inputs, keras.layers.GlobalAveragePooling2D()(base(keras.layers.Rescaling(0.5)(inputs))))
+    assert outer.layers[2] is base
+    _check_reference(base, which)
+
+
+def test_small_base_cuts_as_the_reference(small_assets):
+    from helpers import models
+
+    _check_reference(models.load_base(), "mobilenet")
+
+
+@pytest.mark.parametrize("which", ["mobilenet", "mobilenet_v2"])
+def test_cut_layer_and_top_from_follow_the_crossing_tensor(which, request):
+    model = request.getfixturevalue(which)
+    boundaries = freezing.block_boundaries(model)
+    rng = np.random.default_rng(0)
+    images = rng.uniform(-1, 1, (2,) + tuple(model.input.shape[1:])).astype("float32")
+    for k in boundaries[1:-1:4]:
+        layer = freezing.cut_layer(model, k)
+        assert freezing.crossing(model, k) == {(model.layers.index(layer), 0)}
+        top = freezing.top_from(model, k)
+        assert len(top.layers) == len(model.layers) - k + 1  # its new input, then layers[k:]
+        bottom = keras.Model(model.input, layer.output)
+        np.testing.assert_allclose(np.asarray(top(bottom(images))), np.asarray(model(images)), atol=1e-5)
+    inside = next(k for k in range(2, len(model.layers)) if k not in boundaries)
+    for k in (inside, len(model.layers)):
+        with pytest.raises(ValueError, match="block boundary"):
+            freezing.cut_layer(model, k)
 
 
 @pytest.mark.parametrize("which", ["mobilenet", "mobilenet_v2"])

@@ -39,9 +39,34 @@ def test_settings_differ_only_in_sizes(monkeypatch, tmp_path):
     small = config.settings()
     monkeypatch.setenv("COURSE_MODE", "full")
     full = config.settings()
+    assert small == config.mode_settings("small") and full == config.all_settings()["full"]
     assert small.image_size < full.image_size and small.epochs < full.epochs
     assert small.flowers_dir.parent == full.flowers_dir.parent == tmp_path
     assert small.flowers_dir != full.flowers_dir
+    assert small.base != full.base and small.base_name == small.base.name
+    with pytest.raises(CourseSetupError, match="full, small"):
+        config.mode_settings("tiny")
+
+
+@pytest.mark.parametrize("mode", ["full", "small"])
+def test_each_base_is_what_keras_applications_builds(mode):
+    """A mode's base description names a real keras.applications constructor, module and weight files."""
+    import keras
+
+    base = config.mode_settings(mode).base
+    model = getattr(keras.applications, base.constructor)(**base.kwargs, input_shape=(64, 64, 3),
+                                                          include_top=False, weights=None)
+    assert model.count_params() > 0
+    assert callable(getattr(keras.applications, base.module).preprocess_input)
+    assert base.no_top_file.endswith("_no_top.h5") and base.with_top_file.endswith(".h5")
+    assert base.no_top_file != base.with_top_file
+
+
+def test_small_mode_subsets_full_modes_folders(tmp_path):
+    small, full = config.mode_settings("small", tmp_path), config.mode_settings("full", tmp_path)
+    assert config.subsets(tmp_path) == [(full.flowers_dir, small.flowers_dir, small.max_images_per_class),
+                                        (full.cats_dogs_dir, small.cats_dogs_dir, small.max_images_per_class)]
+    assert full.max_images_per_class is None and small.max_images_per_class > 0
 
 
 # --- fetching from a mirror ---------------------------------------------------------------------------------
@@ -234,10 +259,14 @@ def test_digits_are_upscaled_three_channel():
 
 def test_small_base_has_the_mirrors_imagenet_weights(small_assets):
     import h5py
+    import keras
 
+    cfg = small_assets
     base = models.load_base(image_size=96)
-    assert base.output.shape[1:] == (3, 3, 256)
-    with h5py.File(config.keras_home() / "models" / models.SMALL_NO_TOP) as weights:
+    built = getattr(keras.applications, cfg.base.constructor)(**cfg.base.kwargs, input_shape=(96, 96, 3),
+                                                              include_top=False, weights=None)
+    assert base.output.shape[1:] == built.output.shape[1:] and base.count_params() == built.count_params()
+    with h5py.File(config.keras_home() / "models" / cfg.base.no_top_file) as weights:
         stored = weights["conv1"]["conv1"]["kernel:0"][()]
     np.testing.assert_array_equal(base.get_layer("conv1").get_weights()[0], stored)
     random = models.load_base(image_size=96, weights=None)
@@ -269,6 +298,7 @@ def test_full_mode_without_network_says_what_to_download(monkeypatch, tmp_path):
     def offline(*args, **kwargs):
         raise Exception("URL fetch failure: no network")
 
+    monkeypatch.setattr(keras.utils, "get_file", offline)
     monkeypatch.setattr(keras.src.applications.mobilenet_v2.file_utils, "get_file", offline)
     with pytest.raises(CourseSetupError, match="MobileNetV2"):
         models.load_base()
@@ -316,11 +346,12 @@ def test_fetch_all_downloads_extracts_and_builds_subsets(tmp_path, monkeypatch):
     assert requested == [fetch.FLOWERS_URL, fetch.CATS_DOGS_URL]
     assert len(list((root / "flower_photos" / "daisy").glob("*.jpg"))) == 45
     assert len(list((root / "cats_and_dogs_filtered" / "validation" / "dogs").glob("*.jpg"))) == 5
+    small = config.mode_settings("small", root)
     for cls in ("daisy", "tulips"):
-        assert len(list((root / "flower_photos_small" / cls).glob("*.jpg"))) == fetch.SMALL_PER_CLASS
-    assert (root / "flower_photos_small" / "LICENSE.txt").read_text() == "credits"
+        assert len(list((small.flowers_dir / cls).glob("*.jpg"))) == small.max_images_per_class
+    assert (small.flowers_dir / "LICENSE.txt").read_text() == "credits"
     for cls in ("cats", "dogs"):
-        assert len(list((root / "cats_and_dogs_small" / cls).glob("*.jpg"))) == fetch.SMALL_PER_CLASS
+        assert len(list((small.cats_dogs_dir / cls).glob("*.jpg"))) == small.max_images_per_class
     fetch.fetch_all(root, weights=False)  # idempotent: nothing downloaded again
     assert len(requested) == 2
 

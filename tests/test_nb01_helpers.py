@@ -1,4 +1,4 @@
-"""Helpers that notebook 01 uses: the receptive-field crops and their grid, the small base's ImageNet top."""
+"""Helpers that notebook 01 uses: the receptive-field crops and their grid, the base's ImageNet top."""
 
 from pathlib import Path
 
@@ -54,7 +54,7 @@ def test_show_top_patches_draws_one_row_per_channel(monkeypatch):
     plt.close(figure)
 
 
-# --- the small base's ImageNet top ---------------------------------------------------------------------------
+# --- the small base's ImageNet top (fetched only by fetch_data.py) -------------------------------------------
 
 def _weights_server(root: Path) -> Path:
     """A folder laid out like Keras's weight bucket, holding a MobileNet (alpha 0.25) file *with* its top.
@@ -66,10 +66,12 @@ def _weights_server(root: Path) -> Path:
     import keras
     from keras.src.legacy.saving import legacy_h5_format
 
-    target = root / "mobilenet" / models.SMALL_WITH_TOP
+    base = config.mode_settings("small").base
+    target = root / base.weights_folder / base.with_top_file
     target.parent.mkdir(parents=True)
+    model = getattr(keras.applications, base.constructor)(**base.kwargs, weights=None)
     with h5py.File(target, "w") as handle:
-        legacy_h5_format.save_weights_to_hdf5_group(handle, keras.applications.MobileNet(alpha=0.25, weights=None))
+        legacy_h5_format.save_weights_to_hdf5_group(handle, model)
     return target
 
 
@@ -79,16 +81,16 @@ def test_fetch_small_top_puts_it_where_the_classifier_finds_it(monkeypatch, tmp_
     served = _weights_server(tmp_path / "bucket")
     monkeypatch.setattr(models, "KERAS_WEIGHTS_URL", (tmp_path / "bucket").as_uri() + "/")  # no network needed
     assert models.imagenet_classifier() is None  # not fetched yet: no predictions, not random ones
-    path = models.fetch_small_top()
-    assert path == models.small_top_path() == tmp_path / "keras" / "models" / models.SMALL_WITH_TOP
+    path = models.fetch_top()
+    assert path == models.top_path() == tmp_path / "keras" / "models" / config.settings().base.with_top_file
     assert path.read_bytes() == served.read_bytes()
     classifier = models.imagenet_classifier()
     assert classifier.output.shape[1:] == (1000,)
     stored = h5py_kernel(path, "conv1")
     np.testing.assert_array_equal(classifier.get_layer("conv1").get_weights()[0], stored)
-    assert models.fetch_small_top() == path  # a re-run downloads nothing
+    assert models.fetch_top() == path  # a re-run downloads nothing
     monkeypatch.setattr(models, "KERAS_WEIGHTS_URL", (tmp_path / "gone").as_uri() + "/")
-    assert models.fetch_small_top() == path
+    assert models.fetch_top() == path
 
 
 def h5py_kernel(path: Path, layer: str) -> np.ndarray:
@@ -100,45 +102,46 @@ def h5py_kernel(path: Path, layer: str) -> np.ndarray:
 
 
 def test_fetch_small_top_offline_is_a_clear_error_and_leaves_nothing(monkeypatch, tmp_path):
+    monkeypatch.setenv("COURSE_MODE", "small")
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
     monkeypatch.setattr(models, "KERAS_WEIGHTS_URL", (tmp_path / "no-bucket").as_uri() + "/")
     with pytest.raises(CourseSetupError, match="fetch_data.py"):
-        models.fetch_small_top()
-    assert not models.small_top_path().exists()
+        models.fetch_top()
+    assert not models.top_path().exists()
     assert models.imagenet_classifier() is None
 
 
 def test_a_damaged_top_is_an_error_not_random_weights(monkeypatch, tmp_path):
     monkeypatch.setenv("COURSE_MODE", "small")
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
-    models.small_top_path().parent.mkdir(parents=True)
-    models.small_top_path().write_bytes(b"<html>not a weight file</html>")
+    models.top_path().parent.mkdir(parents=True)
+    models.top_path().write_bytes(b"<html>not a weight file</html>")
     with pytest.raises(CourseSetupError, match="delete it"):
         models.imagenet_classifier()
 
 
-def test_fetch_data_fetches_the_small_top(monkeypatch):
-    import keras
-
-    calls = []
-    monkeypatch.setattr(keras.applications, "MobileNetV2", lambda **kw: calls.append(("MobileNetV2", kw)))
-    monkeypatch.setattr(keras.applications, "MobileNet", lambda **kw: calls.append(("MobileNet", kw)))
-    monkeypatch.setattr(models, "fetch_small_top", lambda: calls.append(("small top", {})))
-    monkeypatch.setattr(keras.applications.mobilenet_v2, "decode_predictions", lambda *a, **kw: None)
+def test_fetch_data_fetches_both_files_of_every_base(monkeypatch, tmp_path):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    fetched = []
+    monkeypatch.setattr(models, "_cached_weights", lambda name, folder: fetched.append(f"{folder}/{name}") or name)
+    monkeypatch.setattr(models, "imagenet_class_names", lambda: fetched.append("class index"))
     fetch.fetch_keras_weights()
-    assert ("small top", {}) in calls
-    assert ("MobileNet", {"alpha": 0.25, "input_shape": (224, 224, 3), "include_top": False,
-                          "weights": "imagenet"}) in calls
+    expected = {f"{cfg.base.weights_folder}/{name}" for cfg in config.all_settings().values()
+                for name in (cfg.base.no_top_file, cfg.base.with_top_file)}
+    assert len(expected) == 4 and set(fetched) == expected | {"class index"}
+    assert len(fetched) == len(set(fetched)), "a file fetched twice"
 
 
 def test_mirror_install_says_it_has_no_top(monkeypatch, tmp_path, capsys):
     mirror = tmp_path / "mirror"
     (mirror / fetch.MIRROR_MODELS).mkdir(parents=True)
-    (mirror / fetch.MIRROR_MODELS / models.SMALL_NO_TOP).write_bytes(b"weights")
+    small = config.mode_settings("small").base
+    (mirror / fetch.MIRROR_MODELS / small.no_top_file).write_bytes(b"weights")
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
     monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "data"))
     assert fetch.main(["--mirror", str(mirror)]) == 0
-    assert "no ImageNet top for the small base" in capsys.readouterr().out
+    said = capsys.readouterr().out
+    assert f"no ImageNet top for {small.name} ({small.with_top_file})" in said and "small mode" in said
 
 
 def test_notebook_says_plainly_why_there_are_no_predictions(monkeypatch, tmp_path, capsys):
@@ -154,4 +157,4 @@ def test_notebook_says_plainly_why_there_are_no_predictions(monkeypatch, tmp_pat
     exec(cell.source, namespace)
     assert namespace["imagenet_probs"] is None
     said = capsys.readouterr().out
-    assert str(models.small_top_path()) in said and "fetch_data.py" in said and "mirror" in said
+    assert str(models.top_path()) in said and "fetch_data.py" in said and "mirror" in said

@@ -1,30 +1,32 @@
-"""Unit tests of helpers.scenarios: the 2x2 guide, its widget, and the grid's plumbing."""
+"""Unit tests of notebook 04's helpers: the guide's strategies and widget (helpers.guide), the measured grid's
+plumbing (helpers.measure, helpers.grid_models), and the notebook's graded test cells against mistakes."""
 
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from helpers import scenarios
-from helpers.scenarios import GridPlan, GridResult
+from helpers import grid_models, guide, measure
+from helpers.measure import GridPlan, GridResult
 
 # --- the guide's plumbing (the guide itself is the student's graded function) -----------------------------
 
 def test_no_reference_guide_in_helpers():
     """Notebook 04 grades `recommend`: no answer table or reference version may be importable (issue 10)."""
-    for name in ("recommend", "GUIDE", "classify", "Recommendation", "LARGE_FROM"):
-        assert not hasattr(scenarios, name), name
+    for module in (guide, measure, grid_models):
+        for name in ("recommend", "GUIDE", "classify", "Recommendation", "LARGE_FROM"):
+            assert not hasattr(module, name), f"{module.__name__}.{name}"
 
 
 def test_code_and_descriptions_cover_every_strategy():
-    assert set(scenarios.CODE) == set(scenarios.STRATEGIES) == set(scenarios.LABELS) == set(scenarios.DESCRIPTIONS)
-    assert "weights=None" in scenarios.CODE["from_scratch"]
-    assert "base.trainable = False" in scenarios.CODE["feature_extraction"]
-    assert "freezing.boundary_near" in scenarios.CODE["earlier_layers"]
+    assert set(guide.CODE) == set(guide.STRATEGIES) == set(guide.LABELS) == set(guide.DESCRIPTIONS)
+    assert "weights=None" in guide.CODE["from_scratch"]
+    assert "base.trainable = False" in guide.CODE["feature_extraction"]
+    assert "freezing.boundary_near" in guide.CODE["earlier_layers"]
     for strategy in ("partial_fine_tune", "full_fine_tune"):
-        code = scenarios.CODE[strategy]
+        code = guide.CODE[strategy]
         assert "freezing.unfreeze_from" in code and "freezing.FINE_TUNE_RATE" in code, strategy
-    for code in scenarios.CODE.values():  # one recipe: no hand-written loops, no training=False as protection
+    for code in guide.CODE.values():  # one recipe: no hand-written loops, no training=False as protection
         assert "training=False" not in code and "for layer" not in code and "1e-" not in code
 
 
@@ -37,60 +39,64 @@ def test_guide_widget_calls_the_function_it_is_given():
             raise ValueError("at least one image a class")
         return "feature_extraction" if similarity == "similar" else "partial_fine_tune"
 
-    box = scenarios.guide(mine, images_per_class=20, similarity="similar")
+    box = guide.widget(mine, images_per_class=20, similarity="similar")
     size, choice, answer = box.children
     assert calls == [(20, "similar")] and "feature_extraction" in answer.value and "mine" in answer.value
     choice.value = "different"
     assert calls[-1] == (20, "different") and "unfreeze_from" in answer.value
     size.value = -3
     assert "ValueError" in answer.value and "at least one image" in answer.value
-    box = scenarios.guide(lambda n, s: "fine_tune")
+    box = guide.widget(lambda n, s: "fine_tune")
     assert "not one of" in box.children[2].value
 
     def unwritten(n, similarity):
         raise NotImplementedError()
 
-    assert "raised NotImplementedError" in scenarios.guide(unwritten).children[2].value
+    assert "raised NotImplementedError" in guide.widget(unwritten).children[2].value
 
 
 # --- the grid's plumbing -------------------------------------------------------------------------------------
 
-def test_grid_plan_small_mode():
+def test_grid_plan_follows_the_settings():
+    import helpers
     from helpers import freezing
 
-    plan = scenarios.grid_plan()
-    assert plan.fewer_per_class == 10 and plan.more_per_class == 30 and plan.max_per_class == 40
+    cfg = helpers.settings()
+    plan = measure.grid_plan()
+    cap = cfg.max_images_per_class
+    assert (plan.image_size, plan.epochs, plan.batch_size) == (cfg.image_size // 2, cfg.epochs, cfg.grid_batch_size)
+    assert plan.fewer_per_class == 10 and plan.more_per_class == cap * 3 // 4 and plan.max_per_class == cap
     assert (plan.fine_tune_rate, plan.scratch_rate) == (freezing.FINE_TUNE_RATE, freezing.HEAD_RATE)
     for n_classes in (5, 10):
         for per_class in (plan.fewer_per_class, plan.more_per_class):
-            assert (n_classes * per_class) % plan.batch_size == 0
+            assert (n_classes * per_class) % plan.batch_size == 0  # no partial last batch to retrace
 
 
 def test_grid_splits_nested_and_disjoint():
     labels = np.repeat(np.arange(4), 40)
     plan = GridPlan(image_size=32, fewer_per_class=10, more_per_class=30, epochs=1, batch_size=8)
-    splits = scenarios.grid_splits(labels, plan)
+    splits = measure.grid_splits(labels, plan)
     assert set(splits["fewer"]) < set(splits["more"])
     assert not set(splits["more"]) & set(splits["held_out"])
     assert len(splits["more"]) + len(splits["held_out"]) == len(labels)
     for label in range(4):
         assert (labels[splits["fewer"]] == label).sum() == 10
         assert (labels[splits["more"]] == label).sum() == 30
-    again = scenarios.grid_splits(labels, plan)
+    again = measure.grid_splits(labels, plan)
     assert all(np.array_equal(splits[k], again[k]) for k in splits)
-    full = scenarios.grid_splits(labels, GridPlan(32, 10, None, 1, 8))
+    full = measure.grid_splits(labels, GridPlan(32, 10, None, 1, 8))
     assert len(full["more"]) == 4 * 30
     with pytest.raises(ValueError, match="too few"):
-        scenarios.grid_splits(np.repeat(np.arange(2), 12), plan)
+        measure.grid_splits(np.repeat(np.arange(2), 12), plan)
 
 
 def test_earlier_layer_is_the_last_layer_before_a_middle_block_boundary(small_assets):
     from helpers import freezing, models
 
     base = models.load_base(64)
-    k = scenarios.fine_tune_at(base)
+    k = measure.fine_tune_at(base)
     assert k in freezing.block_boundaries(base) and freezing.tensors_crossing(base, k) == 1
-    assert scenarios.earlier_layer(base) == base.layers[k - 1].name
+    assert measure.earlier_layer(base) == freezing.cut_layer(base, k).name == base.layers[k - 1].name
     assert 0.3 * len(base.layers) < k < 0.7 * len(base.layers)
 
 
@@ -98,16 +104,16 @@ def test_linear_head_fits_separable_data():
     rng = np.random.default_rng(0)
     labels = np.repeat(np.arange(3), 20)
     features = rng.normal(size=(60, 5)).astype("float32") + 4 * np.eye(3, 5)[labels]
-    head = scenarios.linear_head(features, labels)
+    head = grid_models.linear_head(features, labels)
     assert head[0].shape == (5, 3) and head[1].shape == (3,)
-    assert scenarios.linear_accuracy(head, features, labels) > 0.95
+    assert grid_models.linear_accuracy(head, features, labels) > 0.95
 
 
 def test_run_grid_linear_strategies_are_repeatable(small_assets):
-    plan = scenarios.grid_plan()
+    plan = measure.grid_plan()
     kwargs = {"datasets": ("digits",), "strategies": ("feature_extraction", "earlier_layers"), "verbose": False}
-    first = scenarios.run_grid(plan, **kwargs)
-    second = scenarios.run_grid(plan, **kwargs)
+    first = measure.run_grid(plan, **kwargs)
+    second = measure.run_grid(plan, **kwargs)
     assert first.accuracy == second.accuracy
     assert set(first.accuracy) == {("digits", "fewer"), ("digits", "more")}
     assert first.sizes["digits", "fewer"] == (100, 100) and first.sizes["digits", "more"] == (300, 100)
@@ -117,7 +123,7 @@ def test_run_grid_linear_strategies_are_repeatable(small_assets):
         assert all(0.3 < v <= 1 for v in scores.values())  # pretrained features: far above 0.1 chance
     assert "frozen features" in first.table() and "digits, 10 a class" in first.table()
     with pytest.raises(ValueError, match="unknown strategies"):
-        scenarios.run_grid(plan, strategies=("fine_tune",))
+        measure.run_grid(plan, strategies=("fine_tune",))
 
 
 def test_plot_grid_draws_every_scenario(monkeypatch):
@@ -129,12 +135,12 @@ def test_plot_grid_draws_every_scenario(monkeypatch):
     monkeypatch.setattr(plt, "show", lambda: None)
     result = GridResult(GridPlan(32, 10, 30, 1, 8))
     for name in ("flowers", "digits"):
-        for size in scenarios.SIZES:
-            result.accuracy[name, size] = {s: 0.1 * i for i, s in enumerate(scenarios.STRATEGIES)}
-            result.steps[name, size] = {s: 10 * i for i, s in enumerate(scenarios.STRATEGIES)}
+        for size in measure.SIZES:
+            result.accuracy[name, size] = {s: 0.1 * i for i, s in enumerate(guide.STRATEGIES)}
+            result.steps[name, size] = {s: 10 * i for i, s in enumerate(guide.STRATEGIES)}
             result.sizes[name, size] = (50, 50)
             result.per_class[name, size] = (10, 10) if size == "fewer" else (474, 673)
-    scenarios.plot_grid(result)
+    measure.plot_grid(result)
     figure = plt.gcf()
     titles = [ax.get_title() for ax in figure.axes if ax.get_title()]
     assert len(titles) == 4 and "digits, 474-673 a class: 50 train / 50 held out" in titles
@@ -155,7 +161,7 @@ def _cells() -> dict[str, str]:
 
 
 def _namespace(**extra) -> dict:
-    return {"__name__": "__main__", "np": np, "scenarios": scenarios, "STRATEGIES": scenarios.STRATEGIES,
+    return {"__name__": "__main__", "np": np, "guide": guide, "measure": measure, "STRATEGIES": guide.STRATEGIES,
             "LARGE_FROM": 1000, **extra}
 
 
@@ -198,7 +204,7 @@ RECOMMEND_MISTAKES = {
     "delegates through a function of its own": _recommend() + '''
 
 def guide_of(n, similarity):
-    return scenarios.DESCRIPTIONS[recommend(n, similarity)]''' + '''
+    return guide.DESCRIPTIONS[recommend(n, similarity)]''' + '''
 
 recommend_own = recommend
 
@@ -206,7 +212,28 @@ recommend_own = recommend
 def recommend(images_per_class, similarity):
     guide_of(images_per_class, similarity)
     return recommend_own(images_per_class, similarity)''',
+    "imports the course's strategies inside": _recommend().replace(
+        "    large = images_per_class",
+        "    from helpers import guide as g\n    assert g.STRATEGIES\n    large = images_per_class"),
 }
+
+
+def test_recommend_tests_accept_names_of_its_own():
+    """Only the course's helpers count as delegation: a table or function of the student's own named "guide"
+    or "measure" does not."""
+    own = _recommend() + '''
+
+guide_table = {"similar": "feature_extraction"}
+measure = len
+
+
+def recommend_checked(images_per_class, similarity):
+    assert measure(guide_table) == 1
+    return recommend(images_per_class, similarity)'''
+    cells = _cells()
+    test = cells["recommend-tests"].replace("helpers_used(recommend)", "helpers_used(recommend_checked)")
+    assert "helpers_used(recommend_checked)" in test
+    assert _passes(own, test, _namespace())
 
 
 def test_recommend_tests_pass_the_solution_and_either_source():
@@ -224,10 +251,10 @@ def test_recommend_tests_catch(mistake):
 def _grid_of(more, more_held_out=100):
     result = GridResult(GridPlan(32, 10, 30, 1, 8))
     for size, values in (("fewer", (0.9, 0.1, 0.1, 0.1, 0.1)), ("more", more)):
-        result.accuracy["digits", size] = dict(zip(scenarios.STRATEGIES, values))
+        result.accuracy["digits", size] = dict(zip(guide.STRATEGIES, values))
         result.sizes["digits", size] = (30, more_held_out)
         result.per_class["digits", size] = (3, 3)
-        result.accuracy["flowers", size] = dict(zip(scenarios.STRATEGIES, (0.1, 0.2, 0.3, 0.4, 0.95)))
+        result.accuracy["flowers", size] = dict(zip(guide.STRATEGIES, (0.1, 0.2, 0.3, 0.4, 0.95)))
         result.sizes["flowers", size] = (30, 50)
     return result
 
@@ -280,9 +307,9 @@ def build_namespace(small_assets):
 
     cells = _cells()
     base = models.load_base()
-    k = scenarios.fine_tune_at(base)
+    k = measure.fine_tune_at(base)
     namespace = _namespace(keras=keras, models=models, freezing=freezing, cfg=helpers.settings(),
-                           FINE_TUNE_AT=k, EARLIER_LAYER=base.layers[k - 1].name)
+                           FINE_TUNE_AT=k, EARLIER_LAYER=freezing.cut_layer(base, k).name)
     assert _passes(cells["recommend"], cells["recommend-tests"], namespace)  # defines names_used
     return namespace
 

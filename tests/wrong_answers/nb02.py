@@ -60,10 +60,10 @@ WRONG = {
             {"train-head-tests"},
         ),
         # Passes every behavioural check (softmax, outputs, rate, accuracy): only the delegation check catches it.
-        "head delegated to helpers.scenarios.linear_head": (
-            {"train-head": HEAD + '''    from helpers import scenarios
+        "head delegated to helpers.grid_models.linear_head": (
+            {"train-head": HEAD + '''    from helpers import grid_models
 
-    kernel, bias = scenarios.linear_head(train_features, train_labels)
+    kernel, bias = grid_models.linear_head(train_features, train_labels)
     if kernel.shape[1] == 1:  # two classes: scikit-learn keeps one column
         kernel, bias = np.concatenate([-kernel, kernel], axis=1) / 2, np.concatenate([-bias, bias]) / 2
     inputs = keras.Input(shape=(train_features.shape[1],))

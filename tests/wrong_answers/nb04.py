@@ -37,9 +37,15 @@ _COMPILE = '''    fine_tuning = strategy in ("partial_fine_tune", "full_fine_tun
 
 WRONG = {
     "04-four-scenarios": {
-        "recommend delegates to the course's helpers (the old reference)": (
-            {"recommend": '''def recommend(images_per_class, similarity):
-    return scenarios.recommend(images_per_class, similarity).strategy'''},
+        "recommend delegates to the course's helpers (right answers, read off helpers.guide)": (
+            {"recommend": _SIGNATURE + _CHECKS + '''
+    if not isinstance(similarity, str) or similarity.lower() not in ("similar", "different"):
+        raise ValueError("similarity must be 'similar' or 'different'")
+    large = images_per_class >= LARGE_FROM
+    by_name = {strategy: strategy for strategy in guide.STRATEGIES}
+    if similarity.lower() == "similar":
+        return by_name["full_fine_tune" if large else "feature_extraction"]
+    return by_name["from_scratch" if large else "partial_fine_tune"]'''},
             {"recommend-tests"},
         ),
         "size thresholds inverted": (
