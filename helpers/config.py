@@ -16,6 +16,10 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+__all__ = ["CourseSetupError", "Settings", "Base", "settings", "mode_settings", "all_settings", "course_mode",
+           "keras_home", "data_dir", "subsets", "SMALL_BASE", "FULL_BASE", "MODES", "SEED", "MODE_VARIABLE",
+           "DATA_VARIABLE", "EPOCHS_VARIABLE"]
+
 MODE_VARIABLE = "COURSE_MODE"
 DATA_VARIABLE = "COURSE_DATA_DIR"
 EPOCHS_VARIABLE = "COURSE_TEST_EPOCHS"  # test-only: "HEAD,FINE_TUNE" epochs, to run full mode's code path quickly

@@ -23,6 +23,9 @@ from . import config
 from .config import SEED, CourseSetupError
 from .fetch import FETCH_COMMAND, IMAGE_SUFFIXES
 
+__all__ = ["BadImageWarning", "ImageFolder", "check_image", "list_images", "stratified_split", "decode_image",
+           "make_dataset", "load_image_folder", "load_image", "digits", "take_images"]
+
 _checked: dict[tuple[str, int, float], str] = {}  # (path, size, mtime) -> "ok" | "convert" | "skip"
 
 

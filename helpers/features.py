@@ -22,6 +22,9 @@ import numpy as np
 from . import config as course_config
 from .config import keras_home
 
+__all__ = ["extract_features", "cache_key", "cache_dir", "clear_memory_cache", "weights_fingerprint",
+           "architecture_fingerprint", "pca_2d", "plot_pca", "CACHE_SUBDIR"]
+
 CACHE_SUBDIR = "course_cache/features"
 _memory: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 

@@ -26,6 +26,10 @@ from pathlib import Path
 from . import config
 from .config import SEED, CourseSetupError, data_dir, keras_home
 
+__all__ = ["fetch_all", "fetch_keras_weights", "install_from_mirror", "build_subset", "download", "extract",
+           "copy_if_needed", "read_checksums", "sha256", "main", "FETCH_COMMAND", "FLOWERS_URL", "CATS_DOGS_URL",
+           "IMAGE_SUFFIXES", "MIRROR_MODELS"]
+
 FLOWERS_URL = "https://storage.googleapis.com/download.tensorflow.org/example_images/flower_photos.tgz"
 CATS_DOGS_URL = "https://storage.googleapis.com/mledu-datasets/cats_and_dogs_filtered.zip"
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif"}
