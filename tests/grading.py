@@ -7,6 +7,7 @@ from pathlib import Path
 import nbformat
 
 from helpers.instructor import course as grading_course
+from helpers.instructor import repair
 
 ROOT = Path(__file__).resolve().parents[1]
 # The tests' per-cell timeout for the grader: shorter than the course's (helpers/instructor/limits.py), so that
@@ -43,10 +44,10 @@ def with_answers(notebook: Path, answers: dict[str, str]) -> nbformat.NotebookNo
     nb = nbformat.read(notebook, as_version=4)
     found = set()
     for cell in nb.cells:
-        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        if grade_id in answers:
-            cell.source = answers[grade_id]
-            found.add(grade_id)
+        gid = repair.grade_id(cell)
+        if gid in answers:
+            cell.source = answers[gid]
+            found.add(gid)
     missing = set(answers) - found
     assert not missing, f"no cells with grade ids {missing} in {notebook}"
     return nb

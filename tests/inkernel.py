@@ -19,10 +19,7 @@ import nbformat
 from nbclient import NotebookClient
 
 from helpers.instructor.limits import CELL_TIMEOUT_S
-
-
-def grade_id(cell) -> str | None:
-    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+from helpers.instructor.repair import grade_id, index_of
 
 
 def is_graded_test(cell) -> bool:
@@ -76,10 +73,8 @@ class SolutionKernel:
             self._kernel = None
 
     def index_of(self, wanted: str) -> int:
-        for index, cell in enumerate(self.pristine):
-            if grade_id(cell) == wanted:
-                return index
-        raise KeyError(f"no cell with grade id {wanted!r} in {self.path.name}")
+        """The position of the cell with grade id ``wanted`` in the solution."""
+        return index_of(self.pristine, wanted)
 
     def _run(self, first: int, last: int, sources: dict[int, str]) -> dict[str, str | None]:
         """Execute code cells first..last (sources replaced where given); errors of the graded test cells."""

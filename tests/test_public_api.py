@@ -40,3 +40,24 @@ def test_notebooks_use_only_listed_names(notebook):
     assert uses, f"{notebook.name}: found no use of a helpers module; is it still 'from helpers import'?"
     unlisted = sorted(f"{m}.{n}" for m, n in uses if n not in importlib.import_module(f"helpers.{m}").__all__)
     assert not unlisted, f"{notebook.name} uses helpers names outside their module's __all__: {unlisted}"
+
+
+def test_readme_change_table_names_files_and_names_that_exist():
+    readme = (ROOT / "README.md").read_text()
+    table = readme.split("## Changing the course", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in table.splitlines() if line.startswith("| ") and not line.startswith("| ---")][1:]
+    assert len(rows) == 5, f"the change table should have five rows, found {len(rows)}"
+    for row in rows:
+        edit = row.split(" | ")[1]
+        files = re.findall(r"`([\w/.-]+\.(?:py|ipynb))`", edit)
+        assert files, f"row names no file to edit: {row[:80]}"
+        sources = []
+        for file in files:
+            paths = sorted(ROOT.glob(file.replace("NN-name", "*").replace("nbNN", "nb*")))
+            assert paths, f"the change table names {file}, which does not exist"
+            sources += [p.read_text() for p in paths]
+        for name in re.findall(r"`([A-Z_]{3,}|[a-z_]+_[a-z_]+)`", edit):
+            assert any(re.search(rf"^\s*(def |class )?{name}\b", s, flags=re.M) for s in sources), (
+                f"the change table says {name} is in {files}, but it is not defined there")
+        for test in re.findall(r"tests/test_\w+\.py", row.split(" | ")[2]):
+            assert (ROOT / test).exists(), f"the change table runs {test}, which does not exist"

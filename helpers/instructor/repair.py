@@ -15,7 +15,8 @@ from __future__ import annotations
 import copy
 import re
 
-__all__ = ["GRADING_KEYS", "describe_cell", "normalise", "repair_grading_marks", "restore_deleted_cells"]
+__all__ = ["GRADING_KEYS", "describe_cell", "grade_id", "index_of", "normalise", "repair_grading_marks",
+           "restore_deleted_cells"]
 
 
 def _marks(cell):
@@ -23,10 +24,19 @@ def _marks(cell):
     return cell.get("metadata", {}).get("nbgrader")
 
 
-def _grade_id(cell) -> str | None:
+def grade_id(cell) -> str | None:
     """The cell's grade id (None when it has no readable grading metadata)."""
     meta = _marks(cell)
     return meta.get("grade_id") if isinstance(meta, dict) else None
+
+
+def index_of(cells, wanted: str) -> int:
+    """The position of the cell with grade id ``wanted`` among ``cells`` (a list, or a notebook's cells)."""
+    cells = cells.cells if hasattr(cells, "cells") else cells
+    for index, cell in enumerate(cells):
+        if grade_id(cell) == wanted:
+            return index
+    raise KeyError(f"no cell with grade id {wanted!r}")
 
 
 def normalise(nb):
@@ -41,7 +51,7 @@ def normalise(nb):
     nb.nbformat, nb.nbformat_minor = 4, max(5, nb.get("nbformat_minor", 0))
     seen = set()
     for cell in nb.cells:
-        wanted = cell.get("id") or _grade_id(cell)
+        wanted = cell.get("id") or grade_id(cell)
         if not wanted or wanted in seen or not re.fullmatch(r"[a-zA-Z0-9-_]{1,64}", str(wanted)):
             wanted = generate_corpus_id()
         cell["id"] = wanted
@@ -58,10 +68,10 @@ def normalise(nb):
 def describe_cell(cells, index: int) -> str:
     """``cell 5 "import os; os._exit(1)"`` (counted from 1, as a person counts), with the grade id if any."""
     cell = cells[index]
-    grade_id = _grade_id(cell)
+    gid = grade_id(cell)
     first = next((line.strip() for line in cell.get("source", "").splitlines() if line.strip()), "")
     first = first if len(first) <= 50 else first[:47] + "..."
-    return f"cell {index + 1}" + (f" '{grade_id}'" if grade_id else "") + (f' "{first}"' if first else " (empty)")
+    return f"cell {index + 1}" + (f" '{gid}'" if gid else "") + (f' "{first}"' if first else " (empty)")
 
 
 GRADING_KEYS = ("grade", "solution", "locked", "task", "points", "grade_id", "schema_version")
@@ -154,22 +164,20 @@ def restore_deleted_cells(nb, release) -> list[str]:
     (the checksum of a locked cell differs), with or without the option. We pass the option as well: by
     then nothing is missing, so it does nothing, but it is what a plain ``nbgrader autograde`` should use.
     """
-    key = _grade_id
-    present = {key(c) for c in nb.cells} - {None}
+    present = {grade_id(c) for c in nb.cells} - {None}
     restored = []
     for index, cell in enumerate(release.cells):
         meta = cell.get("metadata", {}).get("nbgrader", {})
-        grade_id = key(cell)
-        if grade_id is None or grade_id in present or not (meta.get("grade") or meta.get("locked")
-                                                          or meta.get("solution")):
+        gid = grade_id(cell)
+        if gid is None or gid in present or not (meta.get("grade") or meta.get("locked") or meta.get("solution")):
             continue
         position = 0
         for previous in reversed(release.cells[:index]):
-            where = [i for i, c in enumerate(nb.cells) if key(c) is not None and key(c) == key(previous)]
+            where = [i for i, c in enumerate(nb.cells) if grade_id(c) is not None and grade_id(c) == grade_id(previous)]
             if where:
                 position = where[0] + 1
                 break
         nb.cells.insert(position, copy.deepcopy(cell))
-        present.add(grade_id)
-        restored.append(grade_id)
+        present.add(gid)
+        restored.append(gid)
     return restored
