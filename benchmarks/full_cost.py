@@ -107,13 +107,13 @@ def run_notebook(path: Path, workdir: Path, project: bool, budget: float, kill_m
              f"full_cost_probe.install({str(log)!r}, project={project}, budget={budget})\n"
              f"print({standin.MARK!r})")
     nb.cells.insert(0, nbformat.v4.new_code_cell(setup))
-    shown = {"lines": 0}
+    shown, started = {"lines": 0}, []  # started: the notebook's cell numbers in execution order
 
     def progress(cell, cell_index, **_):
         records = read_log(log)
         for record in records[shown["lines"]:]:
             if record["kind"] == "cell" and record["seconds"] >= 5:
-                print(f"  cell {cell_index:3d}: {record['seconds']:6.0f} s, RSS {record['rss_mb']:5.0f} MB, "
+                print(f"  cell {cell_index - 1:3d}: {record['seconds']:6.0f} s, RSS {record['rss_mb']:5.0f} MB, "
                       f"peak {record['hwm_mb']:5.0f} MB" + (f"  [{record['error']}]" if record["error"] else ""),
                       flush=True)
             elif record["kind"] == "fit":
@@ -122,8 +122,9 @@ def run_notebook(path: Path, workdir: Path, project: bool, budget: float, kill_m
                       flush=True)
         shown["lines"] = len(records)
 
-    client = NotebookClient(nb, timeout=None if not project else 3600, kernel_name="python3",
-                            allow_errors=True, on_cell_executed=progress,
+    client = NotebookClient(nb, timeout=None if not project else 3600, kernel_name="python3", allow_errors=True,
+                            on_cell_execute=lambda cell, cell_index, **_: started.append(cell_index - 1),
+                            on_cell_executed=progress,
                             resources={"metadata": {"path": str(workdir)}})
     watchdog = Watchdog(log, kill_mb)
     watchdog.start()
@@ -135,11 +136,13 @@ def run_notebook(path: Path, workdir: Path, project: bool, budget: float, kill_m
     finally:
         watchdog.done.set()
     if watchdog.killed_at:
-        ended = f"killed: over {kill_mb:.0f} MB"
-    errors = [f"cell {i}: {o.get('ename')}: {o.get('evalue', '')[:120]}" for i, c in enumerate(nb.cells)
+        ended = f"killed: over {kill_mb:.0f} MB"  # its peak is at least watchdog.killed_at
+    errors = [f"cell {i - 1}: {o.get('ename')}: {o.get('evalue', '')[:120]}" for i, c in enumerate(nb.cells)
               if c.cell_type == "code" for o in c.get("outputs", []) if o.get("output_type") == "error"]
-    return {"log": read_log(log), "wall_s": time.perf_counter() - start, "ended": ended, "errors": errors,
-            "load": (load + os.getloadavg()[0]) / 2}
+    index = dict(enumerate(started))  # the probe's cell count (0: its own cell) -> the notebook's cell number
+    records = [{**r, "cell": index.get(r["cell"], "?")} for r in read_log(log)]
+    return {"log": records, "wall_s": time.perf_counter() - start, "ended": ended, "errors": errors,
+            "load": (load + os.getloadavg()[0]) / 2, "killed_mb": watchdog.killed_at}
 
 
 def summarise(name: str, run: dict) -> tuple[dict, list[list]]:
@@ -149,7 +152,7 @@ def summarise(name: str, run: dict) -> tuple[dict, list[list]]:
     phases = [r for r in log if r["kind"] in ("fit", "predict", "evaluate", "extract_features")]
     seconds = sum(r["seconds"] for r in cells)
     projected = seconds + sum(r["projected_s"] - r["actual_s"] for r in phases)
-    peak = max([r["hwm_mb"] for r in log if "hwm_mb" in r] or [0.0])
+    peak = max([r["hwm_mb"] for r in log if "hwm_mb" in r] + [run["killed_mb"] or 0.0])
     rows = []
     for r in phases:
         if r["kind"] == "fit":
@@ -172,7 +175,7 @@ def summarise(name: str, run: dict) -> tuple[dict, list[list]]:
     result = {"minutes": round(projected / 60, 1), "peak_mb": round(peak)}
     if run["ended"] != "ok":
         result["ended"] = run["ended"]
-    return result, sorted(rows, key=lambda row: row[0])
+    return result, sorted(rows, key=lambda row: str(row[0]).zfill(4))
 
 
 def markdown(headers: list[str], rows: list[list]) -> str:
@@ -233,8 +236,8 @@ def main(argv: list[str]) -> int:
     print(f"\nFull mode on {machine} ({STAND_IN}); "
           + ("every fit run to the end" if args.complete else f"fits longer than {args.budget:.0f} s projected"))
     print(markdown(["notebook", "minutes", "peak memory (MB)", f"within {MEMORY_LIMIT_MB} MB"],
-                   [[name, r["minutes"], r["peak_mb"], "yes" if r["peak_mb"] <= MEMORY_LIMIT_MB else "NO"]
-                    for name, r in summary.items()]))
+                   [[name, r["minutes"], r["peak_mb"], ("yes" if r["peak_mb"] <= MEMORY_LIMIT_MB else "NO")
+                     + (f" ({r['ended']})" if "ended" in r else "")] for name, r in summary.items()]))
     cores = len(os.sched_getaffinity(0))
     print(f"load average while measuring: {load:.1f} on {cores} cores"
           + (" (HIGH: other work shared the CPU, the minutes are inflated)" if load > cores + 0.5 else ""))

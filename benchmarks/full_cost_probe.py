@@ -30,7 +30,8 @@ def memory_mb() -> dict:
 
 
 class Log:
-    """JSON lines appended to one file, each stamped with the cell (IPython execution count) that wrote it."""
+    """JSON lines appended to one file, each stamped with the cell that wrote it: 1 for the first cell run after
+    :func:`install`'s, 2 for the next... (nbclient runs cells without history: IPython's count stays put)."""
 
     def __init__(self, path: str):
         self.path, self.cell = path, 0
@@ -164,7 +165,7 @@ def install(log_path: str, project: bool, budget: float, min_seconds: float = 1.
     clock = {}
 
     def pre_run_cell(info):
-        log.cell = get_ipython().execution_count
+        log.cell += 1
         clock["start"] = time.perf_counter()
 
     def post_run_cell(result):

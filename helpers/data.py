@@ -7,7 +7,8 @@ palette) are converted to RGB while decoding; one warning names them all. An
 empty class folder is an error. :func:`load_image_folder` splits the files
 deterministically (stratified, seeded) and returns cached, prefetched
 ``tf.data`` pipelines of ``(image, label)`` batches with images as float32 in
-``[0, 255]``, like ``keras.utils.image_dataset_from_directory``.
+``[0, 255]``, like ``keras.utils.image_dataset_from_directory`` (the cache holds
+the decoded photos as uint8: a quarter of the memory).
 """
 
 from __future__ import annotations
@@ -143,8 +144,13 @@ def decode_image(path, image_size: int):
 
 
 def make_dataset(paths, labels, image_size: int | None = None, batch_size: int | None = None,
-                 shuffle: bool = False, seed: int = SEED):
-    """A batched ``tf.data`` pipeline of ``(image, label)``: decode in parallel, cache, (shuffle), prefetch."""
+                 shuffle: bool = False, seed: int = SEED, cache: bool = True):
+    """A batched ``tf.data`` pipeline of ``(image, label)``: decode in parallel, cache, (shuffle), prefetch.
+
+    The cache keeps each decoded photo in memory as uint8 (whole pixel values), a quarter of float32's size
+    (150 kB at 224 px: the 3,670 flower photos take 550 MB); batches come out as float32 in [0, 255].
+    ``cache=False`` for a single pass (feature extraction): nothing is kept.
+    """
     import tensorflow as tf
 
     cfg = config.settings()
@@ -152,12 +158,14 @@ def make_dataset(paths, labels, image_size: int | None = None, batch_size: int |
     batch_size = batch_size or cfg.batch_size
     labels = np.asarray(labels, dtype="int32")
     ds = tf.data.Dataset.from_tensor_slices((np.asarray(paths, dtype=str), labels))
-    ds = ds.map(lambda p, y: (decode_image(p, image_size), y), num_parallel_calls=tf.data.AUTOTUNE,
-                deterministic=True)
-    ds = ds.cache()
+    ds = ds.map(lambda p, y: (tf.saturate_cast(tf.round(decode_image(p, image_size)), tf.uint8), y),
+                num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    if cache:
+        ds = ds.cache()
     if shuffle:
         ds = ds.shuffle(len(labels), seed=seed, reshuffle_each_iteration=True)
-    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    ds = ds.batch(batch_size).map(lambda x, y: (tf.cast(x, tf.float32), y))
+    return ds.prefetch(tf.data.AUTOTUNE)
 
 
 def load_image_folder(directory, image_size: int | None = None, batch_size: int | None = None,
@@ -174,14 +182,17 @@ def load_image_folder(directory, image_size: int | None = None, batch_size: int 
 
 
 def load_image(path, image_size: int | None = None) -> np.ndarray:
-    """One photo as a float32 array ``(size, size, 3)`` in [0, 255], ready for a model's preprocessing."""
+    """One photo as a float32 array ``(size, size, 3)`` in [0, 255], ready for a model's preprocessing.
+
+    Its pixels are those :func:`make_dataset` gives for the same file (rounded to whole values).
+    """
     cfg = config.settings()
     path = Path(path).expanduser()
     if not path.is_file():
         raise FileNotFoundError(f"No image at {path}.")
     if check_image(path) == "skip":
         raise ValueError(f"{path} is not a readable image (truncated, or not an image file).")
-    return decode_image(str(path), image_size or cfg.image_size).numpy()
+    return np.round(decode_image(str(path), image_size or cfg.image_size).numpy())
 
 
 def digits(image_size: int = 32):

@@ -162,6 +162,9 @@ def _files_fingerprint(paths) -> list:
     return out
 
 
+PIXELS = "uint8-rounded"  # data.make_dataset's pixels: change it when decoding changes, to drop older features
+
+
 def cache_key(model, paths, labels, image_size: int) -> str:
     """The hash that names a set of cached features: the whole extractor, image size, files and labels.
 
@@ -173,6 +176,7 @@ def cache_key(model, paths, labels, image_size: int) -> str:
     """
     architecture = architecture_fingerprint(model)
     description = {
+        "pixels": PIXELS,  # how data.make_dataset decodes the photos: features of other pixels are not reused
         "architecture": architecture,
         "weights": weights_fingerprint(model),
         "probe": _probe_fingerprint(model, image_size) if architecture.startswith("opaque:") else None,
@@ -198,6 +202,16 @@ def _read(file: Path, n: int):
     if features.ndim != 2 or len(features) != n or len(labels) != n:
         return None
     return features, labels
+
+
+def _forward(model, images):
+    """The model's outputs on one batch, in inference mode, through its compiled predict function.
+
+    An eager call ``model(images)`` of a functional model keeps every layer's output of the batch until it
+    returns: for MobileNetV2 at 224 px and 32 photos, about 3 GB. The compiled function frees each one once used.
+    """
+    predict_on_batch = getattr(model, "predict_on_batch", None)
+    return predict_on_batch(images) if predict_on_batch else model(images, training=False)
 
 
 def extract_features(model, paths, labels, image_size: int | None = None, batch_size: int | None = None,
@@ -232,11 +246,11 @@ def extract_features(model, paths, labels, image_size: int | None = None, batch_
 
     from tqdm.auto import tqdm
 
-    dataset = make_dataset(paths, labels, image_size=image_size, batch_size=batch_size)
+    dataset = make_dataset(paths, labels, image_size=image_size, batch_size=batch_size, cache=False)  # one pass
     chunks = []
     with tqdm(total=len(labels), desc=f"extracting with {model.name}", unit="img", disable=not progress) as bar:
         for images, _ in dataset:
-            chunks.append(np.asarray(model(images, training=False)))
+            chunks.append(np.asarray(_forward(model, images)))
             bar.update(len(chunks[-1]))
     features = np.concatenate(chunks).reshape(len(labels), -1).astype("float32")
     if use_cache:

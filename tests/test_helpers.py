@@ -202,6 +202,22 @@ def test_messy_folder_trains_without_crashing(messy_folder):
     model.fit(train_ds, validation_data=val_ds, epochs=2, verbose=0)  # every epoch decodes every file
 
 
+def test_pipeline_batches_are_float32_pixels_of_the_decoded_photos_cached_as_bytes(tmp_path):
+    rng = np.random.default_rng(0)
+    paths = []
+    for i in range(5):
+        paths.append(str(tmp_path / f"{i}.png"))
+        Image.fromarray(rng.integers(0, 256, (30 + i, 40, 3), dtype=np.uint8)).save(paths[-1])
+    expected = np.stack([np.round(data.decode_image(p, 24).numpy()) for p in paths])
+    assert not np.array_equal(expected, np.stack([data.decode_image(p, 24).numpy() for p in paths]))  # resized
+    for cache in (True, False):
+        ds = data.make_dataset(paths, np.arange(5), image_size=24, batch_size=2, cache=cache)
+        images = np.concatenate([x.numpy() for x, _ in ds])
+        assert images.dtype == np.float32 and images.shape == (5, 24, 24, 3)
+        np.testing.assert_array_equal(images, expected)  # the photos, rounded to whole 8-bit pixel values
+    np.testing.assert_array_equal(np.stack([data.load_image(p, 24) for p in paths]), expected)  # one at a time
+
+
 def test_empty_class_folder_is_a_clear_error(messy_folder):
     (messy_folder / "birds").mkdir()
     with pytest.raises(CourseSetupError, match="birds"):
