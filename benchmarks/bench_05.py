@@ -7,13 +7,8 @@ with one extra cell that prints its results as JSON.
 from __future__ import annotations
 
 import functools
-import json
-import os
-import sys
-import time
-from pathlib import Path
 
-from common import ROOT
+from common import ROOT, run_with_report
 
 NOTEBOOK = ROOT / "solutions" / "05-flowers-example" / "05-flowers-example.ipynb"
 REPORT = """import json
@@ -30,18 +25,7 @@ print("RESULTS " + json.dumps({
 @functools.cache
 def run_flowers_notebook() -> tuple[dict, float]:
     """Execute the solution notebook plus a reporting cell; return its results and the wall time."""
-    import nbformat
-    from nbclient import NotebookClient
-
-    os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    nb.cells.append(nbformat.v4.new_code_cell(REPORT))
-    start = time.perf_counter()
-    NotebookClient(nb, timeout=900, kernel_name="python3",
-                   resources={"metadata": {"path": str(NOTEBOOK.parent)}}).execute()
-    wall = time.perf_counter() - start
-    text = "".join(o.get("text", "") for o in nb.cells[-1].outputs if o.output_type == "stream")
-    return json.loads(text.split("RESULTS ", 1)[1]), wall
+    return run_with_report(NOTEBOOK, REPORT)
 
 
 def flowers_accuracies():

@@ -1,8 +1,8 @@
 """Wrong answers for notebook 02 (feature extraction): each must lose points in the cells it names.
 
-One case per plausible mistake (each costs one notebook run in the grading test): the base left trainable,
-preprocessing applied twice, the pooling left out, a head with a fixed number of outputs, without softmax,
-never trained, and one that delegates the work to the course's helpers.
+One case per plausible mistake (each re-runs the cells from its answer to its tests, tests/inkernel.py): the base
+left trainable, preprocessing applied twice, the pooling left out, a head with a fixed number of outputs, without
+softmax, never trained, and one that delegates the work to the course's helpers.
 """
 
 HEAD = "def train_head(train_features, train_labels, num_classes, learning_rate=HEAD_LEARNING_RATE):\n"

@@ -1,8 +1,8 @@
 """Wrong answers of our own for notebook 04: each must lose points in the cells it names.
 
-Each case costs a whole notebook run in the grading test, so there are few of them; tests/test_scenarios.py
-runs the graded test cells in-process against more mistakes (bad input types, wrong output units, no compile,
-reading the run's grid instead of the argument).
+Each case re-runs the cells from its first answer to its last named test (tests/inkernel.py), so there are few of
+them; tests/test_scenarios.py runs the graded test cells in-process against more mistakes (bad input types, wrong
+output units, no compile, reading the run's grid instead of the argument).
 """
 
 _SIGNATURE = "def recommend(images_per_class, similarity):"

@@ -1,8 +1,8 @@
 """Wrong answers of our own for notebook 05 (see nb01.py for the format).
 
-Each grading case costs a full run of the notebook, so each case puts one plausible mistake in each graded
-cell it names; the mistakes of one case are independent (each cell's tests see only their own function's
-mistake), and every test cell named must lose its points.
+Each case re-runs the cells from its first answer to its last named test (tests/inkernel.py), training included, so
+each case puts one plausible mistake in each graded cell it names; the mistakes of one case are independent (each
+cell's tests see only their own function's mistake), and every test cell named must lose its points.
 
 | graded cell | mistakes |
 | --- | --- |
