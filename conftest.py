@@ -22,3 +22,4 @@ def pytest_configure(config):
     given = any(str(arg).startswith("--nbval-cell-timeout") for arg in args)
     if hasattr(config.option, "nbval_cell_timeout") and not given:
         config.option.nbval_cell_timeout = CELL_TIMEOUT_S
+

@@ -52,8 +52,12 @@ class Trainable:
         self.initial = [np.array(w) for w in model.get_weights()]
         self.optimizer_start = [np.array(v) for v in model.optimizer.variables]
 
-    def score(self, x, y, x_test, y_test, num_classes, head, plan) -> tuple[float, int]:
-        """Reset, set the head (or keep its random start), fit on (x, y): (test accuracy, optimizer updates)."""
+    def score(self, x, y, train, test, num_classes, head, plan) -> tuple[float, int]:
+        """Reset, set the head (or keep its random start), fit on the ``train`` rows of (x, y), test on ``test``.
+
+        ``x`` is a tensor of the whole data set: batches are gathered from it as fit needs them (no copy of the
+        training set). Returns (test accuracy, optimizer updates).
+        """
         from . import set_seeds
 
         self.model.set_weights(self.initial)
@@ -69,10 +73,21 @@ class Trainable:
         for variable, value in zip(self.model.optimizer.variables, self.optimizer_start, strict=True):
             variable.assign(value)
         set_seeds(plan.seed)
-        self.model.fit(x, y, epochs=plan.epochs, batch_size=plan.batch_size, shuffle=True, verbose=0)
+        self.model.fit(_batches(x, y, train, plan.batch_size, plan.seed), epochs=plan.epochs, verbose=0)
         steps = int(self.model.optimizer.iterations.numpy())
-        predictions = self.model.predict(x_test, batch_size=256, verbose=0)[:, :num_classes]
-        return float(np.mean(predictions.argmax(axis=1) == y_test)), steps
+        predictions = self.model.predict(_batches(x, y, test, 256), verbose=0)[:, :num_classes]
+        return float(np.mean(predictions.argmax(axis=1) == np.asarray(y)[test])), steps
+
+
+def _batches(x, y, index, batch_size: int, seed: int | None = None):
+    """A ``tf.data`` pipeline of ``(x[i], y[i])`` batches over ``index`` (reshuffled each epoch when seeded)."""
+    import tensorflow as tf
+
+    ds = tf.data.Dataset.from_tensor_slices(np.asarray(index, "int64"))
+    if seed is not None:
+        ds = ds.shuffle(len(index), seed=seed, reshuffle_each_iteration=True)
+    y = tf.constant(np.asarray(y, "int32"))
+    return ds.batch(batch_size).map(lambda i: (tf.gather(x, i), tf.gather(y, i))).prefetch(1)
 
 
 def _classifier(inputs, features, outputs):

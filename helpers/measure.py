@@ -175,8 +175,7 @@ def _score(strategy: str, cell: dict, built: dict, plan: GridPlan) -> tuple[floa
         return grid_models.linear_accuracy(head, pooled[test], labels[test]), 0
     inputs = cell["cut_maps"] if strategy == "partial_fine_tune" else cell["x"]
     head = None if strategy == "from_scratch" else cell["head"]  # the fine-tuned ones start from the linear head
-    return built[strategy].score(inputs[train], labels[train], inputs[test], labels[test], cell["num_classes"],
-                                 head, plan)
+    return built[strategy].score(inputs, labels, train, test, cell["num_classes"], head, plan)
 
 
 def run_grid(plan: GridPlan | None = None, datasets=("flowers", "digits"), strategies=STRATEGIES,
@@ -192,6 +191,7 @@ def run_grid(plan: GridPlan | None = None, datasets=("flowers", "digits"), strat
     one line per score.
     """
     import keras
+    import tensorflow as tf
     from tqdm.auto import tqdm
 
     from . import models, set_seeds
@@ -231,6 +231,7 @@ def run_grid(plan: GridPlan | None = None, datasets=("flowers", "digits"), strat
         start = time.perf_counter()
         cut_maps, final_pooled = _forward(extractor, x)
         cut_pooled = cut_maps.mean(axis=(1, 2))
+        x, cut_maps = tf.convert_to_tensor(x), tf.convert_to_tensor(cut_maps)  # what the trained strategies read
         seconds["cached forward pass"] += time.perf_counter() - start
         cell = {"x": x, "labels": labels, "test": splits["held_out"], "num_classes": num_classes,
                 "cut_maps": cut_maps, "final_pooled": final_pooled, "cut_pooled": cut_pooled}
