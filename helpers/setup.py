@@ -73,13 +73,17 @@ def describe(cfg: Settings) -> str:
 
 def cpu_cost(notebook: str, cost_file: Path | str | None = None) -> dict | None:
     """What ``full_cost.json`` says one full-mode run of ``notebook`` cost: ``{"minutes", "machine", "measured",
-    "gpu_minutes"}``; None when the file, the notebook's entry or its minutes are missing or unreadable."""
+    "gpu_minutes"}``; None when the file, the notebook's entry or its minutes are missing or unreadable, or when
+    that run did not finish."""
     path = Path(cost_file) if cost_file is not None else COST_FILE
     try:
         table = json.loads(path.read_text())
         cpu = table["cpu"]
-        minutes = float(cpu["notebooks"][notebook]["minutes"])
+        entry = cpu["notebooks"][notebook]
+        minutes = float(entry["minutes"])
     except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if entry.get("ended"):  # the run did not finish (killed, failed): its minutes are not the notebook's
         return None
     if not minutes > 0:
         return None

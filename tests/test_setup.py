@@ -129,6 +129,27 @@ def test_a_missing_timing_file_and_a_missing_entry_say_not_measured(world, capsy
         assert "not measured" in run_start(capsys, cost_file=broken), text
 
 
+def test_an_unfinished_run_is_not_a_time(world, capsys, tmp_path):
+    world["colab"](True)
+    world["mode"]("full")
+    path = timing_file(tmp_path, {NOTEBOOK: 0.3})
+    table = json.loads(path.read_text())
+    table["cpu"]["notebooks"][NOTEBOOK]["ended"] = "killed: over 8000 MB"
+    path.write_text(json.dumps(table))
+    out = run_start(capsys, cost_file=path)
+    assert "not measured" in out and "under a minute" not in out, out
+
+
+def test_the_shipped_timing_file_has_every_notebook_measured_within_the_memory_budget():
+    table = json.loads((ROOT / "helpers" / "full_cost.json").read_text())
+    notebooks = sorted(p.parent.name for p in (ROOT / "solutions").glob("*/*.ipynb"))
+    for notebook in notebooks:
+        cost = setup.cpu_cost(notebook)
+        assert cost is not None, f"helpers/full_cost.json has no finished run of {notebook}: run full-cost"
+        peak = table["cpu"]["notebooks"][notebook]["peak_mb"]
+        assert peak <= 4096, f"{notebook} peaked at {peak} MB in full mode: over the 4 GB budget"
+
+
 def test_the_default_timing_file_is_helpers_full_cost_json(world, capsys, tmp_path, monkeypatch):
     world["colab"](True)
     world["mode"]("full")
