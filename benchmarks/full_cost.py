@@ -187,7 +187,9 @@ def save(summary: dict, machine: str, command: str, complete: bool, load: float)
     """Merge this run's notebooks into ``helpers/full_cost.json`` (other notebooks' figures are kept)."""
     old = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     cpu = old.get("cpu") or {}
-    notebooks = {**(cpu.get("notebooks", {}) if cpu.get("machine") == machine else {}), **summary}
+    stamp = {"measured": datetime.date.today().isoformat(), "command": command}
+    notebooks = {**(cpu.get("notebooks", {}) if cpu.get("machine") == machine else {}),
+                 **{name: {**result, **stamp} for name, result in summary.items()}}  # each with its own run
     RESULTS.write_text(json.dumps({
         "measured": datetime.date.today().isoformat(), "command": command,
         "note": STAND_IN + "; minutes " + ("measured to the end" if complete else "projected from timed steps"),
