@@ -1,12 +1,12 @@
 """Run a solution notebook once in one kernel, then swap wrong answers into that kernel.
 
-A full nbgrader round trip per wrong answer executes the whole notebook again (about a minute each, in small
-mode). Here the solution runs once; each wrong answer then re-executes only the cells from its first answer cell
-to its last graded test cell, with the wrong sources, and those cells again with the solution's sources to put
-the kernel back. A graded test cell that raises scores 0 under nbgrader's autograder (and full points when it runs
-cleanly), so "loses points" here means "raises". ``tests/test_grading.py`` keeps full nbgrader round trips as the
-end-to-end proof that the autograder agrees.
-"""
+A full nbgrader round trip per wrong answer executes the whole notebook again (about a minute each, in small mode).
+Here the solution runs once; each mistake of a wrong answer then re-executes only the cells from its answer cell to
+its graded test cell, with the wrong sources, and those cells again with the solution's sources to put the kernel
+back. A case that names two independent mistakes (``tests/wrong_answers/``) runs them one at a time, so that the
+training cells between them are not re-run. A graded test cell that raises scores 0 under nbgrader's autograder (and
+full points when it runs cleanly), so "loses points" here means "raises". ``tests/test_grading.py`` keeps full
+nbgrader round trips as the end-to-end proof that the autograder agrees. """
 
 from __future__ import annotations
 
@@ -89,11 +89,41 @@ class SolutionKernel:
                 errors[grade_id(cell)] = error_of(cell)
         return errors
 
+    def groups(self, answers: dict[str, str], losing: set[str]) -> list[tuple[dict[int, str], set[str]]]:
+        """The case cut into independent mistakes: ``[({cell index: wrong source}, {test ids}), ...]``.
+
+        A test cell judges the answer cells above it, back to the previous test cell of the case; an answer with
+        no test of its own below it stays with the next one. So "k off by one; rate not lowered" becomes two runs
+        of a few cells each, not one run through every training cell between them.
+        """
+        items = sorted([(self.index_of(name), name, source) for name, source in answers.items()]
+                       + [(self.index_of(name), name, None) for name in losing])
+        groups: list[tuple[dict[int, str], set[str]]] = []
+        swapped: dict[int, str] = {}
+        tests: set[str] = set()
+        for index, name, source in items:
+            if source is not None and tests:  # an answer after a test: the previous mistake is complete
+                groups.append((swapped, tests))
+                swapped, tests = {}, set()
+            if source is not None:
+                swapped[index] = source
+            else:
+                tests.add(name)
+        groups.append((swapped, tests))
+        return groups
+
     def try_answers(self, answers: dict[str, str], losing: set[str]) -> CaseRun:
-        """Swap ``answers`` ({grade id: source}) in, re-run up to the last of ``losing``, then restore."""
-        swapped = {self.index_of(name): source for name, source in answers.items()}
-        first = min(swapped)
-        last = max([self.index_of(name) for name in losing] + list(swapped))
-        errors = self._run(first, last, swapped)
-        restored = self._run(first, last, {})
-        return CaseRun(errors, {name: error for name, error in restored.items() if error})
+        """Swap each mistake of ``answers`` ({grade id: source}) in, re-run up to its last test, then restore.
+
+        Each mistake runs alone (see :meth:`groups`): the wrong sources from its first answer cell to its last
+        test cell, then the same cells with the solution's sources, which must pass again.
+        """
+        errors: dict[str, str | None] = {}
+        restore_errors: dict[str, str] = {}
+        for swapped, tests in self.groups(answers, losing):
+            first = min(swapped)
+            last = max([self.index_of(name) for name in tests] + list(swapped))
+            errors.update(self._run(first, last, swapped))
+            restored = self._run(first, last, {})
+            restore_errors.update({name: error for name, error in restored.items() if error})
+        return CaseRun(errors, restore_errors)

@@ -21,6 +21,9 @@ def kernel(tmp_path_factory):
         _cell("value = double(21)\ncalls.append(value)"),
         _cell('assert value == 42, f"double(21) gave {value}"', "double-tests", test=True),
         _cell('assert double(0) == 0, "double(0) must be 0"', "zero-tests", test=True),
+        _cell("def half(x):\n    return x / 2", "half"),
+        _cell("calls.append('half')"),
+        _cell('assert half(8) == 4, "half(8) must be 4"', "half-tests", test=True),
     ])
     where = tmp_path_factory.mktemp("tiny")
     nbformat.write(nb, where / "tiny.ipynb")
@@ -55,3 +58,20 @@ def test_restore_leaves_a_state_that_fails_without_it(kernel):
     assert broken.errors["double-tests"] and broken.errors["zero-tests"] is None  # -0 == 0: only 21 -> -21 fails
     assert kernel.try_answers({"double": "def double(x):\n    return 2 * x"}, {"zero-tests"}).errors == {
         "double-tests": None, "zero-tests": None}
+
+
+def test_two_mistakes_run_apart(kernel):
+    """Each mistake re-runs only its own cells (double: 1 to 4; half: 5 to 7), each alone, each restored."""
+    answers = {"double": "def double(x):\n    return x + 2", "half": "def half(x):\n    return x // 3"}
+    groups = kernel.groups(answers, {"zero-tests", "half-tests"})
+    assert groups == [({1: answers["double"]}, {"zero-tests"}), ({5: answers["half"]}, {"half-tests"})]
+    run = kernel.try_answers(answers, {"zero-tests", "half-tests"})
+    assert run.errors == {"double-tests": "AssertionError: double(21) gave 23",
+                          "zero-tests": "AssertionError: double(0) must be 0",
+                          "half-tests": "AssertionError: half(8) must be 4"}
+    assert run.restore_errors == {}
+
+
+def test_an_answer_without_its_own_test_stays_with_the_next_mistake(kernel):
+    answers = {"double": "def double(x):\n    return 2 * x", "half": "def half(x):\n    return double(x)"}
+    assert kernel.groups(answers, {"half-tests"}) == [({1: answers["double"], 5: answers["half"]}, {"half-tests"})]

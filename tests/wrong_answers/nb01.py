@@ -1,9 +1,9 @@
 """Wrong answers of our own for notebook 01: plausible mistakes, each of which must lose points.
 
-``WRONG[assignment][case] = ({grade_id: source of the solution cell}, {test grade ids that must lose points})``.
-Each case re-runs the notebook's cells from its first answer to its last named test (tests/inkernel.py), so a
+``WRONG[assignment][case] = ({grade_id: source of the solution cell}, {test grade ids that must lose points})``. A
 case carries one mistake in EACH of the four graded cells (they are graded independently: no graded cell uses
-another's answer). Every cell not named keeps the reference solution.
+another's answer; tests/inkernel.py runs each mistake alone, from its answer cell to its test cell). Every cell not
+named keeps the reference solution.
 
 Mistakes covered, per graded cell:
 

@@ -1,8 +1,8 @@
 """Wrong answers for notebook 03 (partial freezing and fine-tuning): each must lose points in the cells it names.
 
-Each case re-runs the cells from its first answer to its last named test (tests/inkernel.py), training included, so
-a case may pair two independent mistakes in different graded cells (a cell's verdict never depends on the other
-mistake); each named test cell must lose points.
+A case may pair two independent mistakes in different graded cells (a cell's verdict never depends on the other
+mistake): tests/inkernel.py runs each alone, from its answer cell to its test cell, and one nbgrader round trip
+(tests/test_grading.py) takes them together. Each named test cell must lose points.
 
 Not a case: compiling *before* changing ``trainable`` inside ``start_fine_tuning``. In Keras 3, ``compile`` drops
 the traced training step and the new optimizer builds on first use, so the next ``fit`` trains exactly the

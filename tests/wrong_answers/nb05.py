@@ -1,8 +1,8 @@
 """Wrong answers of our own for notebook 05 (see nb01.py for the format).
 
-Each case re-runs the cells from its first answer to its last named test (tests/inkernel.py), training included, so
-each case puts one plausible mistake in each graded cell it names; the mistakes of one case are independent (each
-cell's tests see only their own function's mistake), and every test cell named must lose its points.
+Each case puts one plausible mistake in each graded cell it names; the mistakes of one case are independent (each
+cell's tests see only their own function's mistake; tests/inkernel.py runs each alone, from its answer cell to its
+test cell), and every test cell named must lose its points.
 
 | graded cell | mistakes |
 | --- | --- |
