@@ -22,8 +22,8 @@ import pytest
 from grading import SHORT_TIMEOUT_S
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from helpers.instructor import batch, grader, intake, repair, report
 from helpers.instructor import course as courses
-from helpers.instructor import grader, intake, repair, report
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = "tiny"
@@ -241,18 +241,45 @@ def test_test_cell_deleted_under_a_heading_is_put_back(graded_class):
     assert "SECRET" not in feedback and "BEGIN HIDDEN" not in feedback
 
 
-def test_a_notebook_nbgrader_cannot_grade_is_failed_with_the_reason(tiny_course, tmp_path, monkeypatch):
+def test_a_notebook_nbgrader_cannot_grade_is_failed_with_the_reason(tiny_course, tmp_path):
     """What nbgrader still fails on comes out as `failed` and a reason, never as `graded, 0`."""
     shutil.copytree(tiny_course, tmp_path / "course")
     log = ("[AutogradeApp | ERROR] There was an error processing assignment\n"
            "nbgrader.nbgraderformat.common.ValidationError: Duplicate grade id: double-tests\n")
-    monkeypatch.setattr(courses, "nbgrader", lambda *a, **k: subprocess.CompletedProcess(a, 1, log, ""))
     sub = intake.Submission("Zoë", tmp_path / "x.ipynb", id=intake.student_id("Zoë"))
     sub.notebook = answered(tiny_course)
-    grader.grade_one(tmp_path / "course", {}, sub, TINY, f"{TINY}.ipynb", release(tiny_course), SHORT_TIMEOUT_S,
-                     print)
+    assert grader.submit(tmp_path / "course", sub, TINY, f"{TINY}.ipynb", release(tiny_course))
+    grader.record(tmp_path / "course", sub, TINY, f"{TINY}.ipynb", batch.Outcome(False, log), SHORT_TIMEOUT_S)
     assert sub.status == "failed" and sub.score is None
     assert "two cells carry the grade id double-tests" in sub.notes[-1], sub.notes
+
+
+def test_a_dying_grading_process_costs_only_its_notebook(tiny_course, tmp_path):
+    """The worker killed while grading the second of three: it fails with the reason; the third is graded."""
+    base = tmp_path / "base"
+    shutil.copytree(tiny_course, base)
+    courses.nbgrader(base, "generate_assignment", TINY, "--force")  # the gradebook, as the grader makes it
+    jobs = []
+    for student, nb in [("first", answered(tiny_course)), ("killer", answered(tiny_course)),
+                        ("third", answered(tiny_course, greet=False))]:
+        course = tmp_path / student / "course"
+        shutil.copytree(base, course)
+        folder = course / "submitted" / student / TINY
+        folder.mkdir(parents=True)
+        nbformat.write(nb, folder / f"{TINY}.ipynb")
+        jobs.append(batch.Job(student, str(course), student, TINY, SHORT_TIMEOUT_S,
+                              courses.grading_env(course, tmp_path / student / "home")))
+    # The worker loads each course copy's nbgrader_config.py: this one kills it (a stand-in for the OOM killer).
+    with open(Path(jobs[1].course) / "nbgrader_config.py", "a", encoding="utf-8") as config:
+        config.write("\nos._exit(9)\n")
+    lines = []
+    outcomes = batch.run_jobs(jobs, log=lines.append)
+    assert [o.graded for o in outcomes] == [True, False, True], outcomes
+    assert "the grading process died" in report.explain_failure(outcomes[1].log)
+    assert [line.split(":")[0] for line in lines] == ["[1/3] first / tiny", "[2/3] killer / tiny", "[3/3] third / tiny"]
+    first = courses.read_scores(Path(jobs[0].course), TINY, f"{TINY}.ipynb", ["first"])["first"]
+    third = courses.read_scores(Path(jobs[2].course), TINY, f"{TINY}.ipynb", ["third"])["third"]
+    assert first["score"] == FULL and third["score"] == POINTS["double-tests"], (first, third)
 
 
 @pytest.mark.parametrize("log, words", [

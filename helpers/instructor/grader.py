@@ -1,14 +1,14 @@
 """Autograde a folder of student notebooks as they arrive, in a throwaway copy of the course.
 
-How it grades: the course's grading parts are copied into a temporary folder (:mod:`.course`), where
-``nbgrader generate_assignment`` rebuilds the release and the gradebook; the source notebooks are then removed
-from that copy, so that student code cannot read them during grading. Each submission is read, never written
-(:mod:`.intake`), and repaired (:mod:`.repair`); every repair is noted in the row's message. It is written to
-``submitted/``, and one ``nbgrader autograde`` per student, in the student's own copy of the course, executes it
-with a per-cell timeout (locked cells, hidden tests included, are restored from the gradebook), in a fresh
-``HOME`` and ``TMPDIR``. A kernel that dies costs the cells from the crash on (``SurviveDeadKernel``, set in
-``nbgrader_config.py``). Scores are read from the gradebook only if nbgrader wrote the autograded notebook
-(:mod:`.report`). ``nbgrader generate_feedback`` writes HTML feedback, without hidden tests
+How it grades: the course's grading parts are copied into a temporary folder (:mod:`.course`), where ``nbgrader
+generate_assignment`` rebuilds the release and the gradebook; the source notebooks are then removed from that copy,
+so that student code cannot read them during grading. Each submission is read, never written (:mod:`.intake`), and
+repaired (:mod:`.repair`); every repair is noted in the row's message. It is written to ``submitted/``, and
+nbgrader's autograde, per student in the student's own copy of the course (all students in one nbgrader process,
+:mod:`.batch`), executes it with a per-cell timeout (locked cells, hidden tests included, are restored from the
+gradebook), in a fresh ``HOME`` and ``TMPDIR``. A kernel that dies costs the cells from the crash on
+(``SurviveDeadKernel``, set in ``nbgrader_config.py``). Scores are read from the gradebook only if nbgrader wrote
+the autograded notebook (:mod:`.report`). nbgrader's generate_feedback writes HTML feedback, without hidden tests
 (``nbgrader_config.py``). ``solutions/``, ``notebooks/`` and the students' files are never modified.
 
 This does NOT sandbox student code: it runs with your rights (see the README's instructor section).
@@ -21,12 +21,13 @@ import tempfile
 from pathlib import Path
 
 from . import course as courses
+from .batch import Job, Outcome, run_jobs
 from .intake import Submission, collect, read_submission
 from .limits import CELL_TIMEOUT_S
 from .repair import normalise, repair_grading_marks, restore_deleted_cells
 from .report import explain_failure, outcome_notes, rows_of, write_results
 
-__all__ = ["grade", "grade_one"]
+__all__ = ["grade", "record", "submit"]
 
 
 def grade(submissions_dir: Path, out: Path, assignment: str | None = None, timeout: int | None = None,
@@ -97,17 +98,27 @@ def _grade_students(scratch: Path, base: Path, chosen: dict, wanted: dict[str, s
     """Grade each student in an own copy of the course and HOME; copy feedback and autograded files to ``out``.
 
     Whatever a student's code does to the files around it (the gradebook included) cannot touch another
-    student's grades. Returns the log lines.
+    student's grades. All notebooks are graded by one nbgrader process (:mod:`.batch`). Returns the log lines.
     """
     log_lines: list[str] = []
+    jobs, graded = [], []
+    courses_of = {}
     for student in sorted({s for s, _ in chosen}):  # student ids: safe folder names
-        course = scratch / "students" / student
+        course = courses_of[student] = scratch / "students" / student
         shutil.copytree(base, course)
         env = courses.grading_env(course, scratch / "home" / student)
         for a, notebook in wanted.items():
             sub = chosen.get((student, a))
-            if sub is not None:
-                log_lines += grade_one(course, env, sub, a, notebook, releases[a], timeout, log)
+            if sub is None:
+                continue
+            if submit(course, sub, a, notebook, releases[a]):
+                jobs.append(Job(sub.student, str(course), sub.id, a, int(timeout), env))
+                graded.append((sub, course, a, notebook))
+            else:
+                log_lines.append(f"# {sub.id}: not graded: {sub.notes[-1]}")
+    for (sub, course, a, notebook), outcome in zip(graded, run_jobs(jobs, log)):
+        log_lines += record(course, sub, a, notebook, outcome, int(timeout))
+    for course in courses_of.values():
         for name in ("feedback", "autograded"):
             if (course / name).is_dir():
                 shutil.copytree(course / name, out / name, dirs_exist_ok=True)
@@ -133,39 +144,37 @@ def _repaired(sub: Submission, release):
         return None
 
 
-def grade_one(course: Path, env: dict, sub: Submission, assignment: str, notebook: str, release,
-              timeout: int, log) -> list[str]:
-    """Autograde one student's notebook in its own course copy and write its feedback; return the log.
-
-    ``sub.status`` becomes ``graded`` only if nbgrader wrote the autograded notebook and its scores; else
-    ``failed``, with what went wrong in words.
-    """
+def submit(course: Path, sub: Submission, assignment: str, notebook: str, release) -> bool:
+    """Write the repaired notebook of ``sub`` to ``course``'s ``submitted/``; False (``sub`` failed) if it cannot."""
     import nbformat
 
     nb = _repaired(sub, release)
     if nb is None:
-        return [f"# {sub.id}: not graded: {sub.notes[-1]}"]
+        return False
     folder = course / "submitted" / sub.id / assignment
     folder.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, folder / notebook)
-    args = ["autograde", assignment, "--student", sub.id, "--force", "--OverwriteCells.add_missing_cells=True",
-            f"--Execute.timeout={int(timeout)}"]
-    log(f"Autograding {sub.student} ({sub.id}) / {assignment}...")
-    result = courses.nbgrader(course, *args, env=env, check=False)
-    lines = [f"$ nbgrader {' '.join(args)}  # {sub.student}", result.stdout, result.stderr]
+    return True
+
+
+def record(course: Path, sub: Submission, assignment: str, notebook: str, outcome: Outcome, timeout: int) -> list[str]:
+    """Read what nbgrader made of ``sub`` into it; return the log lines.
+
+    ``sub.status`` becomes ``graded`` only if nbgrader wrote the autograded notebook and its scores; else
+    ``failed``, with what went wrong in words.
+    """
+    lines = [f"$ nbgrader autograde {assignment} --student {sub.id} --force  # {sub.student}", outcome.log]
     cells = courses.autograded_cells(course, sub.id, assignment, notebook)
     scores = courses.read_scores(course, assignment, notebook, [sub.id]) if cells else {}
-    if result.returncode != 0 or not cells or sub.id not in scores:
+    if not outcome.graded or not cells or sub.id not in scores:
         sub.status = "failed"
-        sub.notes.append(f"nbgrader could not grade this notebook: {explain_failure(result.stdout + result.stderr)}"
-                         " (details in grading.log)")
+        sub.notes.append(f"nbgrader could not grade this notebook: {explain_failure(outcome.log)} "
+                         "(details in grading.log)")
         return lines
     sub.status, sub.score = "graded", scores[sub.id]
-    sub.notes += outcome_notes(cells, int(timeout))
-    feedback = courses.nbgrader(course, "generate_feedback", assignment, "--student", sub.id, "--force", env=env,
-                                check=False)
+    sub.notes += outcome_notes(cells, timeout)
     lines += [f"$ nbgrader generate_feedback {assignment} --student {sub.id} --force  # {sub.student}",
-              feedback.stdout, feedback.stderr]
-    if feedback.returncode != 0:
+              outcome.feedback_log]
+    if not outcome.feedback:
         sub.notes.append("no feedback: nbgrader generate_feedback failed (see grading.log)")
     return lines

@@ -22,6 +22,8 @@ KERNEL_DIED = "KernelDied"  # ename of the error output preprocessors.SurviveDea
 FAILURES = [  # (pattern in nbgrader's log, what it means for an instructor)
     (r"Duplicate grade id: (\S+)", "two cells carry the grade id {0} (a copied graded cell)"),
     (r"Kernel died|DeadKernelError", "the kernel died (a crash, os._exit or out of memory)"),
+    (r"the grading process died \(exit code (-?\d+)\)", "the grading process died while grading this notebook "
+     "(exit code {0}: killed, or out of memory)"),
     (r"CellTimeoutError: .*\n.*Timeout waiting for IOPub output(?:.*\n)*?.*preview of the cell contents:\s*\n[-\s]*"
      r"\[?'?([^'\n]*)", "a cell ran past the timeout and the kernel did not answer the interrupt (the cell "
      "starting \"{0}\"): grade again with a longer --timeout, on a less busy machine"),
