@@ -210,12 +210,13 @@ def take_images(dataset, n: int, progress: bool = False):
     """The first ``n`` ``(images, labels)`` of a batched data set, as arrays (a tqdm bar if ``progress``)."""
     from tqdm.auto import tqdm
 
-    images, labels = [], []
+    images, labels, taken = [], [], 0
     with tqdm(total=n, desc="decoding photos", unit="img", disable=not progress) as bar:
         for x, y in dataset:
             images.append(np.asarray(x))
             labels.append(np.asarray(y))
-            bar.update(min(len(labels[-1]), n - bar.n))
-            if sum(len(b) for b in labels) >= n:
+            bar.update(min(len(labels[-1]), n - taken))
+            taken += len(labels[-1])
+            if taken >= n:
                 break
     return np.concatenate(images)[:n], np.concatenate(labels)[:n]

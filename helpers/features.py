@@ -22,7 +22,7 @@ import numpy as np
 from . import config as course_config
 from .config import keras_home
 
-__all__ = ["extract_features", "cache_key", "cache_dir", "clear_memory_cache", "weights_fingerprint",
+__all__ = ["extract_features", "extract", "cache_key", "cache_dir", "clear_memory_cache", "weights_fingerprint",
            "architecture_fingerprint", "pca_2d", "plot_pca", "CACHE_SUBDIR"]
 
 CACHE_SUBDIR = "course_cache/features"
@@ -204,14 +204,23 @@ def _read(file: Path, n: int):
     return features, labels
 
 
-def _forward(model, images):
-    """The model's outputs on one batch, in inference mode, through its compiled predict function.
+def extract(model, paths, labels, image_size: int, batch_size: int | None = None, progress: bool = True):
+    """The features ``(n, d)`` of the image files: one pass, batch by batch, no cache (what the cache stores).
 
-    An eager call ``model(images)`` of a functional model keeps every layer's output of the batch until it
-    returns: for MobileNetV2 at 224 px and 32 photos, about 3 GB. The compiled function frees each one once used.
+    ``predict_on_batch`` runs the compiled model, which frees each layer's output once used; an eager call
+    ``model(images)`` keeps them all until it returns (about 3 GB for MobileNetV2, 224 px, 32 photos).
     """
-    predict_on_batch = getattr(model, "predict_on_batch", None)
-    return predict_on_batch(images) if predict_on_batch else model(images, training=False)
+    from tqdm.auto import tqdm
+
+    from .data import make_dataset
+
+    dataset = make_dataset(paths, labels, image_size=image_size, batch_size=batch_size, cache=False)
+    chunks = []
+    with tqdm(total=len(labels), desc=f"extracting with {model.name}", unit="img", disable=not progress) as bar:
+        for images, _ in dataset:  # a batch of decoded photos, float32 in [0, 255]
+            chunks.append(np.asarray(model.predict_on_batch(images)))  # the extractor's vectors of this batch
+            bar.update(len(chunks[-1]))
+    return np.concatenate(chunks).reshape(len(labels), -1).astype("float32")
 
 
 def extract_features(model, paths, labels, image_size: int | None = None, batch_size: int | None = None,
@@ -222,8 +231,6 @@ def extract_features(model, paths, labels, image_size: int | None = None, batch_
     image: preprocessing belongs inside it. Look-up order: memory, disk, extraction (with a tqdm bar).
     An unreadable cache file is ignored and replaced. ``use_cache=False`` always extracts (and stores nothing).
     """
-    from .data import make_dataset
-
     cfg = course_config.settings()
     image_size = image_size or cfg.image_size
     labels = np.asarray(labels, dtype="int32")
@@ -244,15 +251,7 @@ def extract_features(model, paths, labels, image_size: int | None = None, batch_
             print(f"features {key}: from disk ({file})")
         return features.copy(), cached_labels.copy()
 
-    from tqdm.auto import tqdm
-
-    dataset = make_dataset(paths, labels, image_size=image_size, batch_size=batch_size, cache=False)  # one pass
-    chunks = []
-    with tqdm(total=len(labels), desc=f"extracting with {model.name}", unit="img", disable=not progress) as bar:
-        for images, _ in dataset:
-            chunks.append(np.asarray(_forward(model, images)))
-            bar.update(len(chunks[-1]))
-    features = np.concatenate(chunks).reshape(len(labels), -1).astype("float32")
+    features = extract(model, paths, labels, image_size, batch_size, progress)
     if use_cache:
         _memory[key] = (features, labels)
         file.parent.mkdir(parents=True, exist_ok=True)

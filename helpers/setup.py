@@ -11,12 +11,10 @@ Colab is detected as the Colab setup cell does: ``"google.colab" in sys.modules`
 from __future__ import annotations
 
 import json
-import os
 import sys
-from contextlib import contextmanager
 from pathlib import Path
 
-from .config import MODE_VARIABLE, CourseSetupError, Settings, settings
+from .config import MODE_VARIABLE, CourseSetupError, Settings, mode_settings, settings
 
 __all__ = [
     "COST_FILE", "MIN_PYTHON", "MIN_KERAS", "in_colab", "gpu_names", "check_versions", "describe", "cpu_cost",
@@ -100,26 +98,9 @@ def _minutes(value: float) -> str:
     return "under a minute" if value < 1 else f"about {int(value + 0.5)} minute{'s' if value >= 1.5 else ''}"
 
 
-@contextmanager
-def _mode(mode: str):
-    """``COURSE_MODE`` set to ``mode`` for a moment (to read that mode's settings), then put back."""
-    saved = os.environ.get(MODE_VARIABLE)
-    os.environ[MODE_VARIABLE] = mode
-    try:
-        yield
-    finally:
-        if saved is None:
-            os.environ.pop(MODE_VARIABLE, None)
-        else:
-            os.environ[MODE_VARIABLE] = saved
-
-
 def small_mode_changes() -> str:
     """What small mode changes compared with full mode, read from the course's settings."""
-    with _mode("small"):
-        small = settings()
-    with _mode("full"):
-        full = settings()
+    small, full = mode_settings("small"), mode_settings("full")
     return (f"{small.max_images_per_class} photos a class instead of {full.max_images_per_class or 'all'}, "
             f"{small.base_name} at {small.image_size} px instead of {full.base_name} at {full.image_size} px, "
             f"{small.epochs} + {small.fine_tune_epochs} epochs instead of {full.epochs} + {full.fine_tune_epochs}")

@@ -1,10 +1,10 @@
 """The nbgrader round trip, per assignment: release in sync, full marks, zero for a blank, a wrong answer loses.
 
-Each assignment is autograded once, with the solution and the untouched release. For the first two, a third
-submission carries the first of their wrong answers: the end-to-end proof that nbgrader takes points from a graded
-test cell that raises, which is what ``tests/test_wrong_answers.py`` checks of every wrong answer, in one kernel
-per notebook. (Each such submission runs its whole notebook again, a minute or more for 03 to 05; the mechanism it
-proves is the same in every notebook.)
+Each assignment is autograded once, with the solution and the untouched release. For 01, a third submission
+carries its first wrong answer (a mistake in each of its four graded cells): the end-to-end proof that nbgrader
+takes the points of a graded test cell that raises, which is what ``tests/test_wrong_answers.py`` checks of every
+wrong answer, in one kernel per notebook. (Such a submission runs its whole notebook again, a minute or more for
+03 to 05; the mechanism it proves is the same in every notebook.)
 """
 
 import nbformat
@@ -13,7 +13,7 @@ from grading import ASSIGNMENTS, ROOT, autograde, generate, make_course, noteboo
 from wrong_answers import WRONG
 
 pytestmark = pytest.mark.grading
-WRONG_UNDER_NBGRADER = ASSIGNMENTS[:2]  # the notebooks that run fastest
+WRONG_UNDER_NBGRADER = ASSIGNMENTS[:1]  # 01: the notebook that runs fastest
 
 
 @pytest.fixture(scope="module", params=ASSIGNMENTS)
