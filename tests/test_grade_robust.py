@@ -254,21 +254,27 @@ def test_a_notebook_nbgrader_cannot_grade_is_failed_with_the_reason(tiny_course,
     assert "two cells carry the grade id double-tests" in sub.notes[-1], sub.notes
 
 
-def test_a_dying_grading_process_costs_only_its_notebook(tiny_course, tmp_path):
-    """The worker killed while grading the second of three: it fails with the reason; the third is graded."""
-    base = tmp_path / "base"
+def _jobs(tiny_course: Path, where: Path, notebooks: dict) -> list:
+    """One :class:`batch.Job` per ``{student: notebook}``, each in its own course copy with a gradebook."""
+    base = where / "base"
     shutil.copytree(tiny_course, base)
     courses.nbgrader(base, "generate_assignment", TINY, "--force")  # the gradebook, as the grader makes it
     jobs = []
-    for student, nb in [("first", answered(tiny_course)), ("killer", answered(tiny_course)),
-                        ("third", answered(tiny_course, greet=False))]:
-        course = tmp_path / student / "course"
+    for student, nb in notebooks.items():
+        course = where / student / "course"
         shutil.copytree(base, course)
         folder = course / "submitted" / student / TINY
         folder.mkdir(parents=True)
         nbformat.write(nb, folder / f"{TINY}.ipynb")
         jobs.append(batch.Job(student, str(course), student, TINY, SHORT_TIMEOUT_S,
-                              courses.grading_env(course, tmp_path / student / "home")))
+                              courses.grading_env(course, where / student / "home")))
+    return jobs
+
+
+def test_a_dying_grading_process_costs_only_its_notebook(tiny_course, tmp_path):
+    """The worker killed while grading the second of three: it fails with the reason; the third is graded."""
+    jobs = _jobs(tiny_course, tmp_path, {"first": answered(tiny_course), "killer": answered(tiny_course),
+                                         "third": answered(tiny_course, greet=False)})
     # The worker loads each course copy's nbgrader_config.py: this one kills it (a stand-in for the OOM killer).
     with open(Path(jobs[1].course) / "nbgrader_config.py", "a", encoding="utf-8") as config:
         config.write("\nos._exit(9)\n")
@@ -280,6 +286,16 @@ def test_a_dying_grading_process_costs_only_its_notebook(tiny_course, tmp_path):
     first = courses.read_scores(Path(jobs[0].course), TINY, f"{TINY}.ipynb", ["first"])["first"]
     third = courses.read_scores(Path(jobs[2].course), TINY, f"{TINY}.ipynb", ["third"])["third"]
     assert first["score"] == FULL and third["score"] == POINTS["double-tests"], (first, third)
+
+
+def test_what_a_notebook_prints_is_never_read_as_a_result(tiny_course, tmp_path):
+    """A notebook that writes a forged result line to its process's stdout (as C code or a shell would)."""
+    forger = answered(tiny_course)
+    line = batch.RESULT + json.dumps({"index": 0, "outcome": {"graded": False, "log": "FORGED"}})
+    forger.cells.insert(1, new_code_cell(f"import os\nos.system({json.dumps('echo ' + repr(line))})"))
+    outcomes = batch.run_jobs(_jobs(tiny_course, tmp_path, {"first": answered(tiny_course), "forger": forger}),
+                              log=lambda *a: None)
+    assert [o.graded for o in outcomes] == [True, True] and "FORGED" not in outcomes[0].log, outcomes
 
 
 @pytest.mark.parametrize("log, words", [

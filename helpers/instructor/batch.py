@@ -4,7 +4,7 @@ Starting nbgrader costs about 4 s of imports on a laptop, twice per student with
 grade, once for the feedback): a class of 100 pays over 10 minutes before a single cell runs. Here a worker,
 ``python -m helpers.instructor.batch JOBS.json``, imports nbgrader once and runs both steps for every job in turn,
 each in its own course copy, with its own ``HOME``, ``TMPDIR`` and course config, as the command would. It prints
-one JSON line per job. :func:`run_jobs` starts the worker, and starts it again after the job it was on if it dies,
+one result line per job. :func:`run_jobs` starts the worker, and starts it again after the job it was on if it dies,
 so that one student's notebook can only cost that student's grade.
 """
 
@@ -19,6 +19,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 __all__ = ["Job", "Outcome", "run_jobs"]
+
+RESULT = "@@graded "  # starts the worker's result lines: anything else it prints is not a result
 
 
 @dataclass
@@ -83,15 +85,19 @@ def grade_job(job: Job) -> Outcome:
 
 
 def _worker(jobs_file: str) -> None:
-    """Grade every job of ``jobs_file``; print ``{"index", "outcome"}`` as a JSON line after each."""
+    """Grade every job of ``jobs_file``; after each, print :data:`RESULT` and ``{"index", "outcome"}`` as JSON."""
     jobs = [Job(**job) for job in json.loads(Path(jobs_file).read_text(encoding="utf-8"))]
-    out = sys.stdout
+    # Results go to a private copy of stdout, which kernels do not inherit (os.dup makes it non-inheritable);
+    # the stdout that kernels and nbgrader inherit goes to stderr, so that nothing a notebook prints reads as one.
+    out = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8")
+    sys.stdout.flush()
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     for index, job in enumerate(jobs):
         try:
             outcome = grade_job(job)
         except BaseException as error:  # noqa: BLE001 - one job's failure is that job's row, never the class's
             outcome = Outcome(False, f"{type(error).__name__}: {error}")
-        out.write(json.dumps({"index": index, "outcome": asdict(outcome)}) + "\n")
+        out.write(RESULT + json.dumps({"index": index, "outcome": asdict(outcome)}) + "\n")
         out.flush()
 
 
@@ -112,8 +118,8 @@ def run_jobs(jobs: list[Job], log=print) -> list[Outcome]:
                                   env=dict(jobs[pending[0]].env)) as worker:
                 stderr, reader = _drain(worker.stderr)
                 for line in worker.stdout:
-                    if line.startswith("{"):
-                        done = json.loads(line)
+                    if line.startswith(RESULT):
+                        done = json.loads(line[len(RESULT):])
                         index = pending[done["index"]]
                         outcomes[index] = Outcome(**done["outcome"])
                         finished = sum(o is not None for o in outcomes)
@@ -133,10 +139,11 @@ def run_jobs(jobs: list[Job], log=print) -> list[Outcome]:
 
 
 def _drain(stream):
-    """Read ``stream`` on a thread, so that a chatty worker never blocks on a full pipe: ``(lines, thread)``."""
+    """Read ``stream`` on a thread, so that a chatty worker never blocks on a full pipe: ``(last lines, thread)``."""
     import threading
+    from collections import deque
 
-    lines: list[str] = []
+    lines: deque[str] = deque(maxlen=200)
     reader = threading.Thread(target=lambda: lines.extend(stream), daemon=True)
     reader.start()
     return lines, reader
