@@ -6,7 +6,8 @@ its graded test cell, with the wrong sources, and those cells again with the sol
 back. A case that names two independent mistakes (``tests/wrong_answers/``) runs them one at a time, so that the
 training cells between them are not re-run. A graded test cell that raises scores 0 under nbgrader's autograder (and
 full points when it runs cleanly), so "loses points" here means "raises". ``tests/test_grading.py`` keeps full
-nbgrader round trips as the end-to-end proof that the autograder agrees. """
+nbgrader round trips as the end-to-end proof that the autograder agrees.
+"""
 
 from __future__ import annotations
 

@@ -122,20 +122,23 @@ def run_jobs(jobs: list[Job], log=print) -> list[Outcome]:
                         done = json.loads(line[len(RESULT):])
                         index = pending[done["index"]]
                         outcomes[index] = Outcome(**done["outcome"])
-                        finished = sum(o is not None for o in outcomes)
-                        log(f"[{finished}/{len(jobs)}] {jobs[index].label} / {jobs[index].assignment}: "
-                            f"{'graded' if outcomes[index].graded else 'not graded'}")
+                        log(_progress(jobs, outcomes, index, "graded" if outcomes[index].graded else "not graded"))
                 code = worker.wait()
                 reader.join(timeout=10)
         left = [i for i in pending if outcomes[i] is None]
         if left:  # the worker died on left[0]
             outcomes[left[0]] = Outcome(False, f"the grading process died (exit code {code}) while grading this "
                                                f"notebook\n{''.join(stderr)[-3000:]}")
-            log(f"[{sum(o is not None for o in outcomes)}/{len(jobs)}] {jobs[left[0]].label} / "
-                f"{jobs[left[0]].assignment}: not graded (the grading process died)")
+            log(_progress(jobs, outcomes, left[0], "not graded (the grading process died)"))
             left = left[1:]
         pending = left
     return outcomes
+
+
+def _progress(jobs: list[Job], outcomes: list, index: int, words: str) -> str:
+    """``[done/total] student / assignment: words``, the progress line of job ``index``."""
+    done = sum(outcome is not None for outcome in outcomes)
+    return f"[{done}/{len(jobs)}] {jobs[index].label} / {jobs[index].assignment}: {words}"
 
 
 def _drain(stream):
