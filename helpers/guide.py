@@ -27,7 +27,8 @@ DESCRIPTIONS = {
                           "the features once, cache them and fit the head on the cache).",
     "earlier_layers": "Remove the top blocks of the base (the most ImageNet-specific ones): cut it at an earlier "
                       "block boundary, keep what is left frozen, and train a new head on those more generic "
-                      "features (a linear classifier on cached features).",
+                      "features (a linear classifier on cached features). Source B's next step, not measured "
+                      "here: the layers left after the cut may then be fine-tuned too.",
     "partial_fine_tune": "Freeze the first k layers (k at a block boundary) and retrain the other n-k: train the "
                          "new head first on the frozen base, then unfreeze from k on (BatchNorm stays frozen), "
                          "recompile at a low learning rate and train again.",

@@ -37,6 +37,15 @@ def test_solution_runs_without_an_error(kernel):
     assert not kernel.errors, f"the solution raised: {kernel.errors}"
 
 
+@pytest.mark.parametrize("kernel", ASSIGNMENTS, indirect=True, scope="module")
+def test_no_fit_shows_a_zero_loss(kernel):
+    """A custom train_step without its own loss tracker makes Keras 3's fit print ``loss: 0.0000e+00``."""
+    printed = ["".join(output.get("text", "") for output in cell.get("outputs", []))
+               for cell in kernel.nb.cells if cell.cell_type == "code"]
+    zero = [index for index, text in enumerate(printed) if "loss: 0.0000e+00" in text]
+    assert not zero, f"fit printed a loss of 0 in code cell(s) {zero}: keep a keras.metrics.Mean loss tracker"
+
+
 @pytest.mark.parametrize(("kernel", "case"), CASES, ids=[f"{a[:2]}: {c[:60]}" for a, c in CASES], indirect=["kernel"],
                          scope="module")
 def test_wrong_answer_loses(kernel, case):

@@ -14,7 +14,7 @@ Mistakes covered, per graded cell:
 - ``count-parameters``: weight tensors counted instead of numbers; every parameter counted as trainable; layers
   of a nested model skipped (only Conv/Dense/BatchNorm layers counted); delegating to ``helpers.freezing``.
 - ``read-experiment``: rates swapped; numbers typed in from another run; chance taken as 1/1000 (ImageNet's
-  classes); one photo's worth taken as 5/N; rates as percentages.
+  classes); one photo's worth taken as 5/N; rates as percentages; chance over all photos, the photo itself included.
 """
 
 _RATES = '''def same_class_rate(neighbours):
@@ -163,6 +163,15 @@ one_photo = 1 / n_photos
 random_beats_chance = bool(random_rate - chance_rate > one_photo)''',
             },
             {"top-k-tests", "read-experiment-tests"},
+        ),
+        "chance over all photos (a photo counted as its own neighbour)": (
+            {"read-experiment": _RATES + '''pretrained_rate = same_class_rate(neighbours_of["pretrained"])
+random_rate = same_class_rate(neighbours_of["random"])
+transfer_gain = pretrained_rate - random_rate
+chance_rate = float((class_sizes ** 2).sum() / n_photos ** 2)
+one_photo = 1 / n_photos
+random_beats_chance = bool(random_rate - chance_rate > one_photo)'''},
+            {"chance-tests"},
         ),
     },
 }

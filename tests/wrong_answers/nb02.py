@@ -2,7 +2,7 @@
 
 One case per plausible mistake (each re-runs the cells from its answer to its tests, tests/inkernel.py): the base
 left trainable, preprocessing applied twice, the pooling left out, a head with a fixed number of outputs, without
-softmax, never trained, and one that delegates the work to the course's helpers.
+softmax, without its Dropout, never trained, and one that delegates the work to the course's helpers.
 """
 
 HEAD = "def train_head(train_features, train_labels, num_classes, learning_rate=HEAD_LEARNING_RATE):\n"
@@ -47,6 +47,14 @@ WRONG = {
     head = keras.Model(inputs, outputs)
     head.compile(optimizer=keras.optimizers.Adam(learning_rate),
                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    head.fit(train_features, train_labels, epochs=cfg.epochs, batch_size=cfg.batch_size, verbose=0)
+    return head'''},
+            {"train-head-tests"},
+        ),
+        "head without the Dropout the exercise asks for": (
+            {"train-head": HEAD + '''    inputs = keras.Input(shape=(train_features.shape[1],))
+    head = keras.Model(inputs, keras.layers.Dense(num_classes, activation="softmax")(inputs))
+    head.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy")
     head.fit(train_features, train_labels, epochs=cfg.epochs, batch_size=cfg.batch_size, verbose=0)
     return head'''},
             {"train-head-tests"},

@@ -21,6 +21,11 @@ _BASE = '''def build_model(strategy, num_classes, fine_tune_at=FINE_TUNE_AT):
     if strategy in ("feature_extraction", "earlier_layers"):
         base.trainable = False
 '''
+_LOAD = '''    base = models.load_base(weights=None if strategy == "from_scratch" else "imagenet")'''
+_SHARED = '''    global _shared_base
+    if "_shared_base" not in globals():
+        _shared_base = models.load_base()  # loaded once, to save time: every model gets the same object
+    base = models.load_base(weights=None) if strategy == "from_scratch" else _shared_base'''
 _FREEZE_RECIPE = '''    elif strategy == "partial_fine_tune":
         freezing.unfreeze_from(base, fine_tune_at)
     elif strategy == "full_fine_tune":
@@ -85,6 +90,10 @@ WRONG = {
             in_part = index < fine_tune_at if strategy == "partial_fine_tune" else True
             layer.trainable = in_part and not isinstance(layer, keras.layers.BatchNormalization)
 ''' + _HEAD + _COMPILE},
+            {"build-model-tests"},
+        ),
+        "every strategy's model built on one shared base object": (
+            {"build-model": _BASE.replace(_LOAD, _SHARED) + _FREEZE_RECIPE + _HEAD + _COMPILE},
             {"build-model-tests"},
         ),
         "fine-tuning compiled at the head's rate": (

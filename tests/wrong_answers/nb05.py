@@ -6,7 +6,8 @@ test cell), and every test cell named must lose its points.
 
 | graded cell | mistakes |
 | --- | --- |
-| split | delegates to `helpers.data.stratified_split`; accepts fractions that do not sum to 1; ignores the seed; |
+| split | delegates to `helpers.data.stratified_split`; accepts fractions that do not sum to 1; rejects valid ones  |
+|       | (`== 1`: 0.7 + 0.2 + 0.1 is 0.9999999999999999); ignores the seed;                                     |
 |       | not stratified (one shuffle of all photos); parts drawn independently (they overlap) |
 | transfer | new head not named; `body.trainable = True` on a new model (the same-value trap: an earlier |
 |          | call's freezing stays); a clone (fresh random body); the body never frozen; new head on the old one |
@@ -128,6 +129,14 @@ WRONG = {
     return keras.Model(source.input, outputs)''',
             },
             {"split-tests", "transfer-tests"},
+        ),
+        "split checks the fractions with == 1 (rejects 0.7, 0.2, 0.1)": (
+            {"split": _SPLIT_SEEDED.replace('''    labels = np.asarray(labels)
+''', '''    labels = np.asarray(labels)
+    if any(f <= 0 for f in fractions) or sum(fractions) != 1:
+        raise ValueError("fractions must be positive and sum to 1")
+''', 1)},
+            {"split-tests"},
         ),
     }
 }
