@@ -98,6 +98,7 @@ class Settings:
     max_images_per_class: int | None  # photos a class in the data folders (None: all), for demos that embed them all
     flowers_dir: Path
     cats_dogs_dir: Path
+    many_flowers_dir: Path  # the most flower photos this mode has (small: 3,482 blurrier 128-px copies), for measuring
     grid_batch_size: int  # batch size of notebook 04's measured grid
     gpu_advice: bool  # in Colab without a GPU, tell the student what a notebook costs on a CPU (helpers.setup)
 
@@ -146,6 +147,7 @@ def mode_settings(mode: str, root: Path | None = None) -> Settings:
             max_images_per_class=40,
             flowers_dir=root / "flower_photos_small",
             cats_dogs_dir=root / "cats_and_dogs_small",
+            many_flowers_dir=root / "flower_photos_128",  # the mirror's 128-px tf_flowers copies (MANIFEST.md)
             grid_batch_size=25,  # divides every training set of the grid (50, 150, 100, 300): no partial batch
             gpu_advice=False,  # minutes on any CPU
         )
@@ -160,6 +162,7 @@ def mode_settings(mode: str, root: Path | None = None) -> Settings:
             max_images_per_class=None,
             flowers_dir=root / "flower_photos",
             cats_dogs_dir=root / "cats_and_dogs_filtered" / "train",
+            many_flowers_dir=root / "flower_photos",  # the real photos: full mode has them all
             grid_batch_size=32,
             gpu_advice=True,
         )

@@ -16,7 +16,7 @@ from .config import CourseSetupError, keras_home
 from .fetch import FETCH_COMMAND
 
 __all__ = ["base_module", "fetch_top", "fetch_weights", "imagenet_class_names", "imagenet_classifier", "load_base",
-           "top_path"]
+           "random_base", "recalibrate_batchnorm", "top_path"]
 
 KERAS_WEIGHTS_URL = "https://storage.googleapis.com/tensorflow/keras-applications/"
 CLASS_INDEX = "imagenet_class_index.json"
@@ -113,6 +113,41 @@ def load_base(image_size: int | None = None, weights: str | None = "imagenet"):
     size = image_size or cfg.image_size
     path = _weights_file(cfg.base, top=False) if weights == "imagenet" else None
     return _build(cfg.base, path, input_shape=(size, size, 3), include_top=False)
+
+
+def recalibrate_batchnorm(model, images) -> int:
+    """Set every BatchNormalization layer's moving mean and variance to its statistics on ``images``.
+
+    ``images`` is one batch as the model takes it (preprocessed). Momentum 0 and one training-mode pass: each
+    layer's statistics become those of its own inputs, which earlier layers already normalise with theirs, so
+    the whole network is calibrated in one pass. A random network's BatchNorm otherwise sits at mean 0 and
+    variance 1 and its deep activations die or explode. Returns the number of BatchNorm layers set.
+    """
+    import keras
+
+    norms = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    saved = [(layer.momentum, layer.trainable) for layer in norms]
+    for layer in norms:
+        layer.momentum, layer.trainable = 0.0, True  # a trainable BatchNorm uses batch statistics in training
+    try:
+        model(images, training=True)
+    finally:
+        for layer, (momentum, trainable) in zip(norms, saved, strict=True):
+            layer.momentum, layer.trainable = momentum, trainable
+    return len(norms)
+
+
+def random_base(images, image_size: int | None = None):
+    """The mode's base with random weights and BatchNorm statistics recomputed on ``images`` (a fair baseline).
+
+    ``images``: photos as float32 in [0, 255] (a batch of 100 or more), preprocessed here with the base's own
+    ``preprocess_input``. Random weights come from Keras's initialisers (seed them with ``helpers.set_seeds``).
+    """
+    import numpy as np
+
+    base = load_base(image_size, weights=None)
+    recalibrate_batchnorm(base, base_module().preprocess_input(np.array(images, dtype="float32")))
+    return base
 
 
 def imagenet_classifier():
