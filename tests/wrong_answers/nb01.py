@@ -14,15 +14,36 @@ Mistakes covered, per graded cell:
 - ``count-parameters``: weight tensors counted instead of numbers; every parameter counted as trainable; layers
   of a nested model skipped (only Conv/Dense/BatchNorm layers counted); delegating to ``helpers.freezing``.
 - ``read-experiment``: rates swapped; numbers typed in from another run; chance taken as 1/1000 (ImageNet's
-  classes); one photo's worth taken as 5/N; rates as percentages; chance over all photos, the photo itself included.
+  classes); rates as percentages; chance over all photos, the photo itself included; the noise rule
+  (``clearly_above``) with the SD for the standard error, with the population SD, with no margin, or delegated to
+  ``helpers.ledger``.
 """
 
 _RATES = '''def same_class_rate(neighbours):
     return float((gallery.labels[neighbours] == gallery.labels[:, None]).mean())
 
 
+def clearly_above(rates, level):
+    rates = np.asarray(rates, dtype="float64")
+    return len(rates) > 1 and bool(rates.mean() - level > 2 * rates.std(ddof=1) / np.sqrt(len(rates)))
+
+
 class_sizes = np.bincount(gallery.labels)
 n_photos = len(gallery.labels)
+'''
+
+_RIGHT = '''pretrained_rate = same_class_rate(neighbours_of["pretrained"])
+random_rate = same_class_rate(neighbours_of["random"])
+transfer_gain = pretrained_rate - random_rate
+chance_rate = float((class_sizes * (class_sizes - 1)).sum() / (n_photos * (n_photos - 1)))
+random_beats_chance = clearly_above(random_rates, chance_rate)'''
+_RULE_WITH = '''
+
+def clearly_above(rates, level):  # a slip in the noise rule
+    rates = np.asarray(rates, dtype="float64")
+    return len(rates) > 1 and bool(rates.mean() - level > {margin})
+
+
 '''
 
 WRONG = {
@@ -51,8 +72,7 @@ WRONG = {
 random_rate = same_class_rate(neighbours_of["pretrained"])
 transfer_gain = pretrained_rate - random_rate
 chance_rate = float((class_sizes * (class_sizes - 1)).sum() / (n_photos * (n_photos - 1)))
-one_photo = 1 / n_photos
-random_beats_chance = bool(random_rate - chance_rate > one_photo)''',
+random_beats_chance = clearly_above(random_rates, chance_rate)''',
             },
             {"top-k-tests", "split-model-tests", "count-parameters-tests", "read-experiment-tests"},
         ),
@@ -78,7 +98,6 @@ random_beats_chance = bool(random_rate - chance_rate > one_photo)''',
 random_rate = 0.3
 transfer_gain = pretrained_rate - random_rate
 chance_rate = 0.2
-one_photo = 1 / 500
 random_beats_chance = True''',
             },
             {"top-k-tests", "split-model-tests", "count-parameters-tests", "read-experiment-tests", "chance-tests"},
@@ -113,12 +132,11 @@ random_beats_chance = True''',
 random_rate = same_class_rate(neighbours_of["random"])
 transfer_gain = pretrained_rate - random_rate
 chance_rate = 1 / 1000
-one_photo = 1 / n_photos
-random_beats_chance = bool(random_rate - chance_rate > one_photo)''',
+random_beats_chance = clearly_above(random_rates, chance_rate)''',
             },
             {"top-k-tests", "split-model-tests", "count-parameters-tests", "chance-tests"},
         ),
-        "softmax applied again; cut hard-coded; count delegated to helpers.freezing; one photo as 5/N": (
+        "softmax applied again; cut hard-coded; count delegated to helpers.freezing; SD for the standard error": (
             {
                 "top-k": '''def top_k(probabilities, class_names, k=5):
     probabilities = np.asarray(probabilities, dtype="float64")
@@ -141,12 +159,7 @@ def count_parameters(model):
     split = freezing.parameter_split(model, 0)
     return {"layers": len(model.layers), "trainable": split["trainable"], "non_trainable": split["frozen"],
             "total": split["total"]}''',
-                "read-experiment": _RATES + '''pretrained_rate = same_class_rate(neighbours_of["pretrained"])
-random_rate = same_class_rate(neighbours_of["random"])
-transfer_gain = pretrained_rate - random_rate
-chance_rate = float((class_sizes * (class_sizes - 1)).sum() / (n_photos * (n_photos - 1)))
-one_photo = 5 / n_photos
-random_beats_chance = bool(random_rate - chance_rate > one_photo)''',
+                "read-experiment": _RATES + _RULE_WITH.format(margin="2 * rates.std(ddof=1)") + _RIGHT,
             },
             {"top-k-tests", "split-model-tests", "count-parameters-tests", "chance-tests"},
         ),
@@ -159,8 +172,7 @@ random_beats_chance = bool(random_rate - chance_rate > one_photo)''',
 random_rate = 100 * same_class_rate(neighbours_of["random"])
 transfer_gain = pretrained_rate - random_rate
 chance_rate = float((class_sizes * (class_sizes - 1)).sum() / (n_photos * (n_photos - 1)))
-one_photo = 1 / n_photos
-random_beats_chance = bool(random_rate - chance_rate > one_photo)''',
+random_beats_chance = clearly_above(random_rates, chance_rate)''',
             },
             {"top-k-tests", "read-experiment-tests"},
         ),
@@ -169,8 +181,29 @@ random_beats_chance = bool(random_rate - chance_rate > one_photo)''',
 random_rate = same_class_rate(neighbours_of["random"])
 transfer_gain = pretrained_rate - random_rate
 chance_rate = float((class_sizes ** 2).sum() / n_photos ** 2)
-one_photo = 1 / n_photos
-random_beats_chance = bool(random_rate - chance_rate > one_photo)'''},
+random_beats_chance = clearly_above(random_rates, chance_rate)'''},
+            {"chance-tests"},
+        ),
+        "noise rule with the population SD (ddof=0)": (
+            {"read-experiment": _RATES + _RULE_WITH.format(margin="2 * rates.std() / np.sqrt(len(rates))") + _RIGHT},
+            {"chance-tests"},
+        ),
+        "noise rule: any excess over chance counts": (
+            {"read-experiment": _RATES + _RULE_WITH.format(margin="0") + _RIGHT},
+            {"chance-tests"},
+        ),
+        "noise rule delegated to helpers.ledger": (
+            {"read-experiment": _RATES + '''
+
+def clearly_above(rates, level):
+    return ledger.visible(np.asarray(rates) - level)
+
+
+pretrained_rate = same_class_rate(neighbours_of["pretrained"])
+random_rate = same_class_rate(neighbours_of["random"])
+transfer_gain = pretrained_rate - random_rate
+chance_rate = float((class_sizes * (class_sizes - 1)).sum() / (n_photos * (n_photos - 1)))
+random_beats_chance = clearly_above(random_rates, chance_rate)'''},
             {"chance-tests"},
         ),
     },
