@@ -29,27 +29,37 @@ _UNFREEZE = '''base.trainable = True
     for index, layer in enumerate(base.layers):
         layer.trainable = index >= k and not isinstance(layer, keras.layers.BatchNormalization)'''
 
-_READ = '''def read_sweep(results, num_val):
+_READ = '''def read_sweep(results):
+    ranked = sorted(results, key=lambda k: -np.mean(results[k]))
     best_k = {best}
-    ranked = sorted(results.values(), reverse=True)
-    margin = {margin}
-    return best_k, margin, {exceeds}'''
-_BEST, _MARGIN, _EXCEEDS = "max(results, key=results.get)", "ranked[0] - ranked[1]", "round(margin * num_val) > 1"
+    if len(ranked) < 2:
+        return best_k, 0.0, False
+    a, b = np.asarray(results[best_k]), np.asarray(results[{other}])
+    d = a - b
+    margin = float(d.mean())
+    return best_k, margin, bool(len(d) > 1 and {rule})'''
+_BEST, _RUNNER_UP = "ranked[0]", "ranked[1]"
+_RULE = "margin > 2 * d.std(ddof=1) / np.sqrt(len(d))"
+
+
+def _read(best=_BEST, other=_RUNNER_UP, rule=_RULE):
+    return _READ.format(best=best, other=other, rule=rule)
+
 
 WRONG = {
     "03-fine-tuning": {
         "base left trainable; sweep read from the worst k": (
             {"build-model": _BUILD.format(freeze="pass", preprocessed="app.preprocess_input(inputs)"),
-             "read-sweep": _READ.format(best="min(results, key=results.get)", margin=_MARGIN, exceeds=_EXCEEDS)},
+             "read-sweep": _read(best="ranked[-1]", other="ranked[-2]")},
             {"build-model-tests", "read-sweep-tests"},
         ),
         "preprocessing applied twice; margin from the best to the worst k": (
             {"build-model": _BUILD.format(freeze="base.trainable = False",
                                           preprocessed="app.preprocess_input(app.preprocess_input(inputs))"),
-             "read-sweep": _READ.format(best=_BEST, margin="ranked[0] - ranked[-1]", exceeds=_EXCEEDS)},
+             "read-sweep": _read(other="ranked[-1]")},
             {"build-model-tests", "read-sweep-tests"},
         ),
-        "head layer shared between models; one photo counted as more than one": (
+        "head layer shared between models; sweep read unpaired (the two lists' standard errors)": (
             {"build-model": '''_shared = {}
 
 
@@ -61,7 +71,7 @@ def build_model(base, num_classes):
     x = base(app.preprocess_input(inputs))
     x = keras.layers.Dropout(0.2)(keras.layers.GlobalAveragePooling2D()(x))
     return keras.Model(inputs, _shared["head"](x))''',
-             "read-sweep": _READ.format(best=_BEST, margin=_MARGIN, exceeds="round(margin * num_val) >= 1")},
+             "read-sweep": _read(rule="margin > 2 * np.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))")},
             {"build-model-tests", "read-sweep-tests"},
         ),
         "k off by one; fine-tuning rate 10,000 times lower than the head's": (
@@ -94,6 +104,22 @@ def build_model(base, num_classes):
                   metrics=["accuracy"])
     return model'''},
             {"fine-tuning-step-tests"},
+        ),
+        "sweep read with the SD for the standard error": (
+            {"read-sweep": _read(rule="margin > 2 * d.std(ddof=1)")},
+            {"read-sweep-tests"},
+        ),
+        "sweep read with the population SD (ddof=0)": (
+            {"read-sweep": _read(rule="margin > 2 * d.std() / np.sqrt(len(d))")},
+            {"read-sweep-tests"},
+        ),
+        "sweep read: any positive margin counts": (
+            {"read-sweep": _read(rule="margin > 0")},
+            {"read-sweep-tests"},
+        ),
+        "sweep read delegated to helpers.ledger": (
+            {"read-sweep": _read(rule="ledger.visible(d)")},
+            {"read-sweep-tests"},
         ),
     },
 }
