@@ -29,13 +29,20 @@ def assignments(root: Path = ROOT) -> dict[str, str]:
     return found
 
 
-def make_course(where: Path, root: Path = ROOT) -> Path:
-    """A copy of the course's grading parts (config, solutions, helpers) in ``where/course``."""
-    course = Path(where) / "course"
-    course.mkdir()
+def make_course(where: Path, root: Path = ROOT, only: list[str] | None = None, name: str = "course") -> Path:
+    """A copy of the course's grading parts (config, solutions, helpers) in ``where/name``.
+
+    With ``only``, the solutions of those assignments alone: a grading copy holds no other assignment's
+    solutions and hidden tests.
+    """
+    course = Path(where) / name
+    course.mkdir(parents=True)
     ignore = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__")
     shutil.copy(root / "nbgrader_config.py", course)
-    shutil.copytree(root / "solutions", course / "solutions", ignore=ignore)
+    if only is None:
+        shutil.copytree(root / "solutions", course / "solutions", ignore=ignore)
+    for assignment in only or []:
+        shutil.copytree(root / "solutions" / assignment, course / "solutions" / assignment, ignore=ignore)
     if (root / "helpers").is_dir():
         shutil.copytree(root / "helpers", course / "helpers", ignore=ignore)
     return course
