@@ -90,7 +90,8 @@ def bwrap_command(settings: dict, cwd: str, connection_file: str, command: list[
     for path in settings["read_only"]:
         args += ["--ro-bind-try", path, path]
     args += ["--bind", str(box / "home"), str(box / "home"), "--bind", str(box / "work"), cwd,
-             "--bind", os.path.dirname(connection_file), os.path.dirname(connection_file), "--chdir", cwd]
+             "--bind", os.path.dirname(connection_file), os.path.dirname(connection_file),
+             "--remount-ro", "/", "--chdir", cwd]  # the sandbox's own root: read-only once its folders are made
     for name, value in sorted(env.items()):
         args += ["--setenv", name, value]
     return args + ["--"] + (command or [settings["python"], "-m", "ipykernel_launcher", "-f", connection_file,
