@@ -121,8 +121,9 @@ def _grade_students(scratch: Path, bases: dict, chosen: dict, wanted: dict[str, 
         env = dict(courses.grading_env(course, scratch / "home" / str(n)), **thread_share(jobs))
         box = scratch / "b" / str(n)  # short: the kernel's unix sockets are in box/run
         if bwrap:
-            exposed = [course / "helpers", course / "notebooks", Path(env["KERAS_HOME"]), Path(env["COURSE_DATA_DIR"])]
-            env.update(sandbox.prepare(box, bwrap, exposed, env, python_path=str(course)))
+            exposed = [course / "helpers", course / "notebooks", Path(env["COURSE_DATA_DIR"])]
+            env.update(sandbox.prepare(box, bwrap, exposed, env, python_path=str(course),
+                                       layered=[Path(env["KERAS_HOME"])]))
         if submit(course, sub, a, wanted[a], releases[a]):
             todo.append(Job(sub.student, str(course), sub.id, a, int(timeout), env, str(box) if bwrap else ""))
             graded.append((sub, course, a, wanted[a]))

@@ -7,7 +7,8 @@ worker's ``JUPYTER_PATH``), whose command is ``python -m helpers.instructor.sand
 (``exec``) with ``bwrap``, which starts ``ipykernel`` with:
 
 - read-only: the system's programs and libraries (``/usr``, a few files of ``/etc``), the Python environment,
-  the data and Keras weights, the course copy's ``helpers/`` and release (see :func:`prepare`);
+  the data and Keras weights (in a private Keras folder: Keras ignores one it cannot write), the course copy's
+  ``helpers/`` and release (see :func:`prepare`);
 - writable: ``box/work``, mounted on the notebook's folder (a copy of the files nbgrader put there, notebooks
   left out: the one there already holds the hidden tests), and a private ``HOME`` (``box/home``);
 - ``box/run``, where the connection file and the kernel's unix sockets live: the kernel has no network
@@ -87,6 +88,11 @@ def bwrap_command(settings: dict, cwd: str, connection_file: str, command: list[
     env = {**settings["env"], **{k: v for k, v in os.environ.items() if k in ("NBGRADER_EXECUTION",)}}
     args = [settings["bwrap"], "--unshare-all", "--die-with-parent", "--new-session", "--clearenv",
             "--tmpfs", "/tmp", "--dev", "/dev", "--proc", "/proc", *_system_args()]
+    for layer, path in settings.get("layered", []):  # a private folder at path, path's folders read-only in it
+        args += ["--bind", layer, path]
+        for entry in sorted(os.listdir(path)):
+            if os.path.isdir(os.path.join(path, entry)) and not os.path.islink(os.path.join(path, entry)):
+                args += ["--ro-bind", os.path.join(path, entry), os.path.join(path, entry)]
     for path in settings["read_only"]:
         args += ["--ro-bind-try", path, path]
     args += ["--bind", str(box / "home"), str(box / "home"), "--bind", str(box / "work"), cwd,
@@ -122,19 +128,29 @@ def launch(settings_file: str, connection_file: str) -> None:
     os.execv(command[0], command)
 
 
-def prepare(box: Path, bwrap: str, read_only: list[Path], env: dict[str, str], python_path: str = "") -> dict[str, str]:
+def prepare(box: Path, bwrap: str, read_only: list[Path], env: dict[str, str], python_path: str = "",
+            layered: list[Path] = ()) -> dict[str, str]:
     """Make ``box`` for one job; return what the worker's environment needs (``JUPYTER_PATH``).
 
     ``read_only`` lists what the kernel reads besides the system and :func:`python_paths` (the data, the course
-    copy's ``helpers/``); ``env`` is the job's environment, of which the kernel gets :data:`PASSED` and variables
-    starting with :data:`PASSED_PREFIXES`, with its own ``HOME`` and ``TMPDIR``, and ``python_path`` as
-    ``PYTHONPATH``.
+    copy's ``helpers/``); each of ``layered`` (the Keras cache) becomes a private folder in the sandbox, with a
+    copy of its files and its folders read-only (Keras ignores a cache it cannot write to); ``env`` is the job's
+    environment, of which the kernel gets :data:`PASSED` and variables starting with :data:`PASSED_PREFIXES`, with
+    its own ``HOME`` and ``TMPDIR``, and ``python_path`` as ``PYTHONPATH``.
     """
     for name in ("home/tmp", "work", "run"):
         (box / name).mkdir(parents=True, exist_ok=True)
+    layers = []
+    for number, folder in enumerate(p for p in layered if p.is_dir()):
+        layer = box / "layers" / str(number)
+        layer.mkdir(parents=True)
+        for entry in folder.iterdir():
+            if entry.is_file() and not entry.is_symlink():
+                shutil.copy(entry, layer / entry.name)
+        layers.append([str(layer), str(folder)])
     kernel_env = {k: v for k, v in env.items() if k in PASSED or k.startswith(PASSED_PREFIXES)}
     kernel_env.update(HOME=str(box / "home"), TMPDIR=str(box / "home" / "tmp"), PYTHONPATH=python_path)
-    settings = {"box": str(box), "bwrap": bwrap, "python": sys.executable, "env": kernel_env,
+    settings = {"box": str(box), "bwrap": bwrap, "python": sys.executable, "env": kernel_env, "layered": layers,
                 "read_only": python_paths() + [str(p) for p in read_only]}
     (box / "sandbox.json").write_text(json.dumps(settings, indent=1), encoding="utf-8")
     spec = box / "share" / "kernels" / KERNEL_NAME
