@@ -26,7 +26,8 @@ def _answered(assignment: str):
     import nbformat
 
     (solution,) = (ROOT / "solutions" / assignment).glob("*.ipynb")
-    answers = {c.metadata["nbgrader"]["grade_id"]: re.sub(r"(?m)^\s*### (BEGIN|END) SOLUTION\s*\n?", "", c.source)
+    answers = {c.metadata["nbgrader"]["grade_id"]: "\n".join(line for line in c.source.splitlines()
+                                                             if not re.search(r"### (BEGIN|END) SOLUTION", line))
                for c in nbformat.read(solution, as_version=4).cells if c.metadata.get("nbgrader", {}).get("solution")}
     nb = nbformat.read(ROOT / "notebooks" / assignment / solution.name, as_version=4)
     for cell in nb.cells:

@@ -3,7 +3,8 @@
 On the tiny course of ``test_grade_robust.py`` (pure Python: seconds per notebook). One student, the intruder,
 answers right and also tries to read the solutions, a gradebook, the notebook holding the hidden tests, the
 submissions, the results, a file of yours and a port on this machine, and to spoil its classmates' notebooks
-and feedback; each attempt prints ``blocked: WHAT`` or ``LEAKED: WHAT``. The class is graded in the sandbox
+and feedback; each attempt prints ``blocked: WHAT`` or ``LEAKED: WHAT``; then its capabilities (none in the sandbox,
+even when grading as root). The class is graded in the sandbox
 with 2 jobs, with 1 job, and in 2 shards merged; the control grades the intruder and one classmate without the
 sandbox, where every attempt succeeds (so the attempts are real).
 """
@@ -67,6 +68,7 @@ attempt("submissions folder", lambda: os.listdir(SUBMISSIONS))
 attempt("results folder", lambda: os.path.isdir(RESULTS))
 attempt("your files", lambda: open(CANARY).read())
 attempt("network", lambda: socket.create_connection(("127.0.0.1", PORT), timeout=2))
+print("capabilities:", next(l.split()[1] for l in open("/proc/self/status") if l.startswith("CapEff:")))
 
 def double(x):
     return 2 * x
@@ -140,7 +142,7 @@ def unsandboxed(setting):
 def test_the_sandbox_blocks_every_attempt_and_grades_the_intruder_normally(sandboxed):
     _, out, rows = sandboxed
     text = printed(out, rows["aaa-intruder"])
-    assert [f"blocked: {what}" for what in ATTEMPTS] == text.splitlines(), text
+    assert [f"blocked: {what}" for what in ATTEMPTS] + ["capabilities: 0000000000000000"] == text.splitlines(), text
     assert rows["aaa-intruder"]["status"] == "graded" and rows["aaa-intruder"]["score"] == FULL, rows["aaa-intruder"]
 
 
@@ -167,7 +169,7 @@ def test_without_the_sandbox_every_attempt_succeeds(unsandboxed):
     """The control: the attempts are real, and --no-sandbox says in each row what it gives up."""
     out, rows = unsandboxed
     for name in ("aaa-intruder", "zzz-intruder"):
-        assert [f"LEAKED: {what}" for what in ATTEMPTS] == printed(out, rows[name]).splitlines(), name
+        assert [f"LEAKED: {what}" for what in ATTEMPTS] == printed(out, rows[name]).splitlines()[:-1], name
     assert rows["bob"]["score"] == POINTS["greet-tests"], "the intruder could not spoil bob's notebook?"
     assert all(sandbox.NO_SANDBOX_NOTE in row["message"] for row in rows.values()), rows
 

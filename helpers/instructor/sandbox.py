@@ -15,7 +15,8 @@ worker's ``JUPYTER_PATH``), whose command is ``python -m helpers.instructor.sand
   (``--unshare-net``), so jupyter_client talks to it over its ``ipc`` transport (:func:`kernel_config`), and
   interrupts it by message (a signal would stop at ``bwrap``);
 - nothing else: not the solutions, the gradebook, the other students' copies, the submissions, the results or
-  your home folder; a new process, network, IPC and user namespace; only the variables it needs.
+  your home folder; a new process, network, IPC and user namespace, no capabilities (even when you are root);
+  only the environment variables it needs.
 
 :func:`require` checks at start that ``bwrap`` works here; the grader stops with what to install if not.
 """
@@ -86,7 +87,9 @@ def bwrap_command(settings: dict, cwd: str, connection_file: str, command: list[
     """
     box = Path(settings["box"])
     env = {**settings["env"], **{k: v for k, v in os.environ.items() if k in ("NBGRADER_EXECUTION",)}}
-    args = [settings["bwrap"], "--unshare-all", "--die-with-parent", "--new-session", "--clearenv",
+    # --unshare-user and --cap-drop ALL: bwrap run by root would otherwise keep root's capabilities inside
+    args = [settings["bwrap"], "--unshare-all", "--unshare-user", "--cap-drop", "ALL", "--die-with-parent",
+            "--new-session", "--clearenv",
             "--tmpfs", "/tmp", "--dev", "/dev", "--proc", "/proc", *_system_args()]
     for layer, path in settings.get("layered", []):  # a private folder at path, path's folders read-only in it
         args += ["--bind", layer, path]
