@@ -281,3 +281,26 @@ def test_the_grader_refuses_a_python_environment_that_holds_the_course(monkeypat
     monkeypatch.setattr(sandbox, "python_paths", lambda: [str(tmp_path)])
     with pytest.raises(SystemExit, match="contains .*course"):
         sandbox.require(shutil.which("bwrap") or "bwrap", [tmp_path / "course"])
+
+
+def test_a_grading_copy_holds_only_its_assignment(tmp_path):
+    """No other assignment's solutions and hidden tests where a notebook's code (without the sandbox) could look."""
+    from helpers.instructor import course as courses
+
+    root = Path(__file__).resolve().parents[1]
+    known = courses.assignments(root)
+    assert len(known) > 1
+    first = next(iter(known))
+    copy = courses.make_course(tmp_path, root, only=[first], name=first)
+    assert [p.name for p in (copy / "solutions").iterdir()] == [first]
+
+
+def test_the_command_line_options_reach_the_grader(monkeypatch, tmp_path):
+    seen = {}
+    monkeypatch.setattr(grader, "grade", lambda *args, **kwargs: seen.update(args=args, **kwargs) or [])
+    assert cli.main([str(tmp_path), "--jobs", "3", "--shard", "2/5", "--no-sandbox"]) == 0
+    assert (seen["jobs"], seen["shard"], seen["sandboxed"]) == (3, (2, 5), False), seen
+    assert cli.main([str(tmp_path)]) == 0
+    assert (seen["shard"], seen["sandboxed"]) == (None, True) and 1 <= seen["jobs"] <= grader.cores(), seen
+    with pytest.raises(SystemExit, match="--jobs"):
+        cli.main([str(tmp_path), "--jobs", "0"])

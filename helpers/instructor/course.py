@@ -1,8 +1,8 @@
-"""The course copy the grader works in, and the nbgrader commands run there.
+"""The course copies the grader works in, and the nbgrader commands run there.
 
-The course's ``nbgrader_config.py``, ``solutions/`` and ``helpers/`` are copied into a temporary folder, where
-``nbgrader generate_assignment`` rebuilds the release and the gradebook; nbgrader then runs as a subprocess of
-this Python, in the copy, with its own ``HOME`` and ``TMPDIR``. ``solutions/`` and ``notebooks/`` of the real
+The course's ``nbgrader_config.py``, ``solutions/`` (all of it, or one assignment's) and ``helpers/`` are copied
+into a temporary folder, where ``nbgrader generate_assignment`` rebuilds the release and the gradebook; nbgrader
+then runs in the copy, with its own ``HOME`` and ``TMPDIR``. ``solutions/`` and ``notebooks/`` of the real
 course are never written.
 """
 
