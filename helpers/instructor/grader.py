@@ -114,6 +114,7 @@ def _grade_students(scratch: Path, bases: dict, chosen: dict, wanted: dict[str, 
     """
     log_lines: list[str] = []
     todo, graded = [], []
+    jobs = max(1, min(jobs, len(chosen)))  # fewer notebooks than jobs: each gets a larger share of the cores
     for n, (student, a) in enumerate(sorted(chosen)):  # student ids: safe folder names
         sub = chosen[(student, a)]
         course = scratch / "students" / student / a
