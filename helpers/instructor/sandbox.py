@@ -2,8 +2,8 @@
 
 nbgrader and the grader stay outside; only the kernel, where student code runs, is wrapped. Each job gets a box,
 ``box/{home,work,run,share}``, and the kernel spec :data:`KERNEL_NAME` (in ``box/share``, found through the
-worker's ``JUPYTER_PATH``), whose command is ``python -m helpers.instructor.sandbox box/sandbox.json
-{connection_file}``: this launcher, run in the folder nbgrader executes the notebook in, replaces itself
+worker's ``JUPYTER_PATH``), whose command is ``python -I .../helpers/instructor/sandbox.py box/sandbox.json
+{connection_file}``: this launcher (stdlib only), run in the folder nbgrader executes the notebook in, replaces itself
 (``exec``) with ``bwrap``, which starts ``ipykernel`` with:
 
 - read-only: the system's programs and libraries (``/usr``, a few files of ``/etc``), the Python environment,
@@ -159,7 +159,8 @@ def prepare(box: Path, bwrap: str, read_only: list[Path], env: dict[str, str], p
     spec = box / "share" / "kernels" / KERNEL_NAME
     spec.mkdir(parents=True, exist_ok=True)
     (spec / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "helpers.instructor.sandbox", str(box / "sandbox.json"), "{connection_file}"],
+        # This file, by path, isolated (-I): the grader's own launcher, whatever the course copy's helpers hold.
+        "argv": [sys.executable, "-I", str(Path(__file__).resolve()), str(box / "sandbox.json"), "{connection_file}"],
         "display_name": "Python 3 (grading sandbox)", "language": "python", "interrupt_mode": "message",
     }, indent=1), encoding="utf-8")
     return {"JUPYTER_PATH": str(box / "share")}
