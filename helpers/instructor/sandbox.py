@@ -93,9 +93,9 @@ def bwrap_command(settings: dict, cwd: str, connection_file: str, command: list[
             "--tmpfs", "/tmp", "--dev", "/dev", "--proc", "/proc", *_system_args()]
     for layer, path in settings.get("layered", []):  # a private folder at path, path's folders read-only in it
         args += ["--bind", layer, path]
-        for entry in sorted(os.listdir(path)):
-            if os.path.isdir(os.path.join(path, entry)) and not os.path.islink(os.path.join(path, entry)):
-                args += ["--ro-bind", os.path.join(path, entry), os.path.join(path, entry)]
+        for entry in sorted(os.listdir(path)):  # your folders (links followed: a cache may point elsewhere)
+            if os.path.isdir(os.path.join(path, entry)):
+                args += ["--ro-bind", os.path.realpath(os.path.join(path, entry)), os.path.join(path, entry)]
     for path in settings["read_only"]:
         args += ["--ro-bind-try", path, path]
     args += ["--bind", str(box / "home"), str(box / "home"), "--bind", str(box / "work"), cwd,
