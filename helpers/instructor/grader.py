@@ -50,6 +50,8 @@ def grade(submissions_dir: Path, out: Path, assignment: str | None = None, timeo
     if assignment is not None and assignment not in known:
         raise SystemExit(f"error: no assignment {assignment!r} in {root / 'solutions'} (known: {', '.join(known)})")
     bwrap = sandbox.require(shutil.which("bwrap"), [root, submissions_dir, out]) if sandboxed else ""
+    if not sandboxed:
+        log(f"warning: {sandbox.NO_SANDBOX_NOTE.replace('this notebook', 'each notebook')}")
     out.mkdir(parents=True, exist_ok=True)
     subs = collect(submissions_dir)
     if shard is not None:
