@@ -291,7 +291,7 @@ def test_a_dying_grading_process_costs_only_its_notebook(tiny_course, tmp_path):
 def test_what_a_notebook_prints_is_never_read_as_a_result(tiny_course, tmp_path):
     """A notebook that writes a forged result line to its process's stdout (as C code or a shell would)."""
     forger = answered(tiny_course)
-    line = batch.RESULT + json.dumps({"index": 0, "outcome": {"graded": False, "log": "FORGED"}})
+    line = batch.RESULT + json.dumps({"graded": False, "log": "FORGED"})
     forger.cells.insert(1, new_code_cell(f"import os\nos.system({json.dumps('echo ' + repr(line))})"))
     outcomes = batch.run_jobs(_jobs(tiny_course, tmp_path, {"first": answered(tiny_course), "forger": forger}),
                               log=lambda *a: None)

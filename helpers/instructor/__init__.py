@@ -1,6 +1,8 @@
 """The instructor's side of the course: autograding a folder of submissions with nbgrader.
 
-    python -m helpers.instructor SUBMISSIONS_DIR [--assignment ID] [--timeout S] [--out DIR]
+    python -m helpers.instructor SUBMISSIONS_DIR [--assignment ID] [--timeout S] [--out DIR] [--jobs N]
+                                 [--shard I/N] [--no-sandbox]
+    python -m helpers.instructor merge PART_DIR... --out DIR
 
 Modules, by concern (students never need them; importing this package imports none of them):
 
@@ -8,11 +10,15 @@ Modules, by concern (students never need them; importing this package imports no
 - :mod:`~helpers.instructor.intake`: who sent which file, for which assignment;
 - :mod:`~helpers.instructor.repair`: what nbgrader 0.9 would fail on (copied or edited grading cells, deleted
   cells, Colab's format), put right before grading;
-- :mod:`~helpers.instructor.course`: the throwaway course copy and the nbgrader commands run in it;
+- :mod:`~helpers.instructor.course`: the throwaway course copies and the nbgrader commands run in them;
+- :mod:`~helpers.instructor.sandbox`: each kernel in a bubblewrap sandbox;
+- :mod:`~helpers.instructor.batch`: nbgrader's autograde and feedback in a few long-lived workers, in parallel;
 - :mod:`~helpers.instructor.preprocessors`: nbgrader preprocessors set by ``nbgrader_config.py`` (feedback
   without test code, a dying kernel that costs only the cells from the crash on);
 - :mod:`~helpers.instructor.report`: rows, ``grades.csv``, ``scores.json`` and failures in words;
-- :mod:`~helpers.instructor.grader`: the whole run; :mod:`~helpers.instructor.cli`: its command line.
+- :mod:`~helpers.instructor.grader`: the whole run; :mod:`~helpers.instructor.shards`: a class cut in parts,
+  and the parts merged; :mod:`~helpers.instructor.cli`: the command line.
 """
 
-__all__ = ["cli", "course", "grader", "intake", "limits", "preprocessors", "repair", "report"]
+__all__ = ["batch", "cli", "course", "grader", "intake", "limits", "preprocessors", "repair", "report", "sandbox",
+           "shards"]

@@ -1,11 +1,12 @@
-"""nbgrader's autograde and generate_feedback for many students, in one Python process.
+"""nbgrader's autograde and generate_feedback for many students, in a few long-lived Python processes.
 
 Starting nbgrader costs about 4 s of imports on a laptop, twice per student with the ``nbgrader`` command (once to
 grade, once for the feedback): a class of 100 pays over 10 minutes before a single cell runs. Here a worker,
-``python -m helpers.instructor.batch JOBS.json``, imports nbgrader once and runs both steps for every job in turn,
-each in its own course copy, with its own ``HOME``, ``TMPDIR`` and course config, as the command would. It prints
-one result line per job. :func:`run_jobs` starts the worker, and starts it again after the job it was on if it dies,
-so that one student's notebook can only cost that student's grade.
+``python -m helpers.instructor.batch``, imports nbgrader once and runs both steps for each job it reads on its
+stdin, in the job's own course copy, with its own ``HOME``, ``TMPDIR``, course config and sandbox
+(:mod:`.sandbox`), as the command would. It prints one result line per job. :func:`run_jobs` keeps ``workers``
+of them busy, each taking the next job when done, and starts a new one after the job it was on if one dies, so that
+one student's notebook can only cost that student's grade.
 """
 
 from __future__ import annotations
@@ -14,9 +15,7 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 __all__ = ["Job", "Outcome", "run_jobs"]
 
@@ -33,6 +32,7 @@ class Job:
     assignment: str
     timeout: int
     env: dict
+    sandbox: str = ""  # the job's sandbox box (see sandbox.prepare); "" runs the kernel without one
 
 
 @dataclass
@@ -53,6 +53,10 @@ def _config(job: Job):
     config.Execute.timeout = int(job.timeout)
     config.OverwriteCells.add_missing_cells = True  # a deleted test cell is put back (the grader repairs first)
     config.CourseDirectory.root = job.course
+    if job.sandbox:
+        from .sandbox import kernel_config
+
+        kernel_config(config, job.sandbox)
     return config
 
 
@@ -84,55 +88,118 @@ def grade_job(job: Job) -> Outcome:
     return outcome
 
 
-def _worker(jobs_file: str) -> None:
-    """Grade every job of ``jobs_file``; after each, print :data:`RESULT` and ``{"index", "outcome"}`` as JSON."""
-    jobs = [Job(**job) for job in json.loads(Path(jobs_file).read_text(encoding="utf-8"))]
+def _worker() -> None:
+    """Grade each job read from stdin (one JSON line each); after each, print :data:`RESULT` and its outcome."""
     # Results go to a private copy of stdout, which kernels do not inherit (os.dup makes it non-inheritable);
     # the stdout that kernels and nbgrader inherit goes to stderr, so that nothing a notebook prints reads as one.
+    # Jobs come on a private copy of stdin; what they inherit reads nothing.
     out = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8")
+    jobs = os.fdopen(os.dup(sys.stdin.fileno()), encoding="utf-8")
     sys.stdout.flush()
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
-    for index, job in enumerate(jobs):
+    with open(os.devnull, encoding="utf-8") as nothing:
+        os.dup2(nothing.fileno(), sys.stdin.fileno())
+    for line in jobs:
         try:
-            outcome = grade_job(job)
+            outcome = grade_job(Job(**json.loads(line)))
         except BaseException as error:  # noqa: BLE001 - one job's failure is that job's row, never the class's
             outcome = Outcome(False, f"{type(error).__name__}: {error}")
-        out.write(RESULT + json.dumps({"index": index, "outcome": asdict(outcome)}) + "\n")
+        out.write(RESULT + json.dumps(asdict(outcome)) + "\n")
         out.flush()
 
 
-def run_jobs(jobs: list[Job], log=print) -> list[Outcome]:
-    """Grade ``jobs`` in worker processes; one :class:`Outcome` per job, in order; a progress line per job.
+def run_jobs(jobs: list[Job], log=print, workers: int = 1) -> list[Outcome]:
+    """Grade ``jobs`` in ``workers`` worker processes; one :class:`Outcome` per job, in order; a progress line each.
 
-    If a worker dies (killed, out of memory), the job it was on fails with that reason and a new worker takes
-    the rest.
+    Each worker takes the next job when it is done with one. If a worker dies (killed, out of memory), the job it
+    was on fails with that reason and a new worker takes its next job.
     """
+    import queue
+    import threading
+
     outcomes: list[Outcome | None] = [None] * len(jobs)
-    pending = list(range(len(jobs)))
-    while pending:
-        with tempfile.TemporaryDirectory(prefix="grading-jobs-") as scratch:
-            jobs_file = Path(scratch) / "jobs.json"
-            jobs_file.write_text(json.dumps([asdict(jobs[i]) for i in pending]), encoding="utf-8")
-            with subprocess.Popen([sys.executable, "-m", "helpers.instructor.batch", str(jobs_file)],
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                  env=dict(jobs[pending[0]].env)) as worker:
-                stderr, reader = _drain(worker.stderr)
-                for line in worker.stdout:
-                    if line.startswith(RESULT):
-                        done = json.loads(line[len(RESULT):])
-                        index = pending[done["index"]]
-                        outcomes[index] = Outcome(**done["outcome"])
-                        log(_progress(jobs, outcomes, index, "graded" if outcomes[index].graded else "not graded"))
-                code = worker.wait()
-                reader.join(timeout=10)
-        left = [i for i in pending if outcomes[i] is None]
-        if left:  # the worker died on left[0]
-            outcomes[left[0]] = Outcome(False, f"the grading process died (exit code {code}) while grading this "
-                                               f"notebook\n{''.join(stderr)[-3000:]}")
-            log(_progress(jobs, outcomes, left[0], "not graded (the grading process died)"))
-            left = left[1:]
-        pending = left
+    todo: queue.SimpleQueue[int] = queue.SimpleQueue()
+    for index in range(len(jobs)):
+        todo.put(index)
+    lock = threading.Lock()
+
+    def done(index: int, outcome: Outcome, words: str) -> None:
+        with lock:
+            outcomes[index] = outcome
+            log(_progress(jobs, outcomes, index, words))
+
+    threads = [threading.Thread(target=_serve, args=(jobs, todo, done), daemon=True)
+               for _ in range(max(1, min(workers, len(jobs))))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
     return outcomes
+
+
+def _serve(jobs: list[Job], todo, done) -> None:
+    """One worker's loop in the grader: take the next job from ``todo``, send it, wait for its outcome."""
+    import queue
+
+    worker = None
+    try:
+        while True:
+            try:
+                index = todo.get_nowait()
+            except queue.Empty:
+                return
+            if worker is None:
+                worker = _Worker(jobs[index].env)
+            outcome = worker.grade(jobs[index])
+            if outcome is _NOT_SENT:  # it had died after its last job: this one goes to a new worker
+                worker.close()
+                worker = _Worker(jobs[index].env)
+                outcome = worker.grade(jobs[index])
+            if outcome is None:  # the worker died on this job
+                code, stderr = worker.close()
+                worker = None
+                done(index, Outcome(False, f"the grading process died (exit code {code}) while grading this "
+                                           f"notebook\n{stderr[-3000:]}"), "not graded (the grading process died)")
+            else:
+                done(index, outcome, "graded" if outcome.graded else "not graded")
+    finally:
+        if worker is not None:
+            worker.close()
+
+
+_NOT_SENT = Outcome(False, "not sent")
+
+
+class _Worker:
+    """A ``python -m helpers.instructor.batch`` process, its last 200 lines of stderr kept."""
+
+    def __init__(self, env: dict):
+        self.process = subprocess.Popen([sys.executable, "-m", "helpers.instructor.batch"], stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(env))
+        self.stderr, self.reader = _drain(self.process.stderr)
+
+    def grade(self, job: Job) -> Outcome | None:
+        """Send ``job``; its :class:`Outcome`, None if the worker died on it, :data:`_NOT_SENT` if before."""
+        try:
+            self.process.stdin.write(json.dumps(asdict(job)) + "\n")
+            self.process.stdin.flush()
+        except OSError:
+            return _NOT_SENT
+        for line in self.process.stdout:
+            if line.startswith(RESULT):
+                return Outcome(**json.loads(line[len(RESULT):]))
+        return None
+
+    def close(self) -> tuple[int, str]:
+        """Stop (no more jobs), wait; ``(exit code, last lines of stderr)``."""
+        try:
+            self.process.stdin.close()
+        except OSError:
+            pass
+        code = self.process.wait()
+        self.reader.join(timeout=10)
+        self.process.stdout.close()
+        return code, "".join(self.stderr)
 
 
 def _progress(jobs: list[Job], outcomes: list, index: int, words: str) -> str:
@@ -153,4 +220,4 @@ def _drain(stream):
 
 
 if __name__ == "__main__":
-    _worker(sys.argv[1])
+    _worker()

@@ -1,8 +1,8 @@
-"""The course copy the grader works in, and the nbgrader commands run there.
+"""The course copies the grader works in, and the nbgrader commands run there.
 
-The course's ``nbgrader_config.py``, ``solutions/`` and ``helpers/`` are copied into a temporary folder, where
-``nbgrader generate_assignment`` rebuilds the release and the gradebook; nbgrader then runs as a subprocess of
-this Python, in the copy, with its own ``HOME`` and ``TMPDIR``. ``solutions/`` and ``notebooks/`` of the real
+The course's ``nbgrader_config.py``, ``solutions/`` (all of it, or one assignment's) and ``helpers/`` are copied
+into a temporary folder, where ``nbgrader generate_assignment`` rebuilds the release and the gradebook; nbgrader
+then runs in the copy, with its own ``HOME`` and ``TMPDIR``. ``solutions/`` and ``notebooks/`` of the real
 course are never written.
 """
 
@@ -29,13 +29,20 @@ def assignments(root: Path = ROOT) -> dict[str, str]:
     return found
 
 
-def make_course(where: Path, root: Path = ROOT) -> Path:
-    """A copy of the course's grading parts (config, solutions, helpers) in ``where/course``."""
-    course = Path(where) / "course"
-    course.mkdir()
+def make_course(where: Path, root: Path = ROOT, only: list[str] | None = None, name: str = "course") -> Path:
+    """A copy of the course's grading parts (config, solutions, helpers) in ``where/name``.
+
+    With ``only``, the solutions of those assignments alone: a grading copy holds no other assignment's
+    solutions and hidden tests.
+    """
+    course = Path(where) / name
+    course.mkdir(parents=True)
     ignore = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__")
     shutil.copy(root / "nbgrader_config.py", course)
-    shutil.copytree(root / "solutions", course / "solutions", ignore=ignore)
+    if only is None:
+        shutil.copytree(root / "solutions", course / "solutions", ignore=ignore)
+    for assignment in only or []:
+        shutil.copytree(root / "solutions" / assignment, course / "solutions" / assignment, ignore=ignore)
     if (root / "helpers").is_dir():
         shutil.copytree(root / "helpers", course / "helpers", ignore=ignore)
     return course

@@ -1,40 +1,47 @@
-"""Autograde a folder of student notebooks as they arrive, in a throwaway copy of the course.
+"""Autograde a folder of student notebooks as they arrive, in throwaway copies of the course.
 
-How it grades: the course's grading parts are copied into a temporary folder (:mod:`.course`), where ``nbgrader
-generate_assignment`` rebuilds the release and the gradebook; the source notebooks are then removed from that copy,
-so that student code cannot read them during grading. Each submission is read, never written (:mod:`.intake`), and
-repaired (:mod:`.repair`); every repair is noted in the row's message. It is written to ``submitted/``, and
-nbgrader's autograde, per student in the student's own copy of the course (all students in one nbgrader process,
-:mod:`.batch`), executes it with a per-cell timeout (locked cells, hidden tests included, are restored from the
-gradebook), in a fresh ``HOME`` and ``TMPDIR``. A kernel that dies costs the cells from the crash on
+How it grades: for each assignment, the course's grading parts with only that assignment's solutions are copied
+into a temporary folder (:mod:`.course`), where ``nbgrader generate_assignment`` rebuilds the release and the
+gradebook; the source notebooks are then removed from that copy. Each submission is read, never written
+(:mod:`.intake`), and repaired (:mod:`.repair`); every repair is noted in the row's message. It is written to
+``submitted/`` of a copy of its own (one per student and assignment), and nbgrader's autograde (:mod:`.batch`,
+``jobs`` notebooks at a time) executes it there with a per-cell timeout (locked cells, hidden tests included, are
+restored from the gradebook). The kernel runs in a bubblewrap sandbox (:mod:`.sandbox`): it reads the Python
+environment, ``helpers``, the release and the data, writes only its own folder and HOME, and sees no network,
+solutions, gradebook, classmates or results. A kernel that dies costs the cells from the crash on
 (``SurviveDeadKernel``, set in ``nbgrader_config.py``). Scores are read from the gradebook only if nbgrader wrote
 the autograded notebook (:mod:`.report`). nbgrader's generate_feedback writes HTML feedback, without hidden tests
-(``nbgrader_config.py``). ``solutions/``, ``notebooks/`` and the students' files are never modified.
-
-This does NOT sandbox student code: it runs with your rights (see the README's instructor section).
+(``nbgrader_config.py``); only each student's own feedback and autograded files are copied to ``out``.
+``solutions/``, ``notebooks/`` and the students' files are never modified. ``shard=(i, n)`` grades the i-th of n
+parts of the class (:mod:`.shards`).
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from pathlib import Path
 
 from . import course as courses
+from . import sandbox, shards
 from .batch import Job, Outcome, run_jobs
 from .intake import Submission, collect, read_submission
 from .limits import CELL_TIMEOUT_S
 from .repair import normalise, repair_grading_marks, restore_deleted_cells
 from .report import explain_failure, outcome_notes, rows_of, write_results
 
-__all__ = ["grade", "record", "submit"]
+__all__ = ["JOB_MEMORY_GB", "cores", "default_jobs", "grade", "record", "submit", "thread_share"]
 
 
 def grade(submissions_dir: Path, out: Path, assignment: str | None = None, timeout: int | None = None,
-          root: Path = courses.ROOT, log=print) -> list[dict]:
+          root: Path = courses.ROOT, log=print, jobs: int = 1, shard: tuple[int, int] | None = None,
+          sandboxed: bool = True) -> list[dict]:
     """Grade every submission of ``submissions_dir``; write ``grades.csv`` and the rest to ``out``; return rows.
 
-    ``timeout`` is the seconds a cell may run (default :data:`~.limits.CELL_TIMEOUT_S`); ``root`` the course.
+    ``timeout`` is the seconds a cell may run (default :data:`~.limits.CELL_TIMEOUT_S`); ``root`` the course;
+    ``jobs`` how many notebooks are graded at once; ``shard`` ``(i, n)``: only the i-th of n parts of the class;
+    ``sandboxed=False`` runs student code without the sandbox, with your rights (every row says so).
     """
     submissions_dir, out, root = Path(submissions_dir).resolve(), Path(out).resolve(), Path(root).resolve()
     if not submissions_dir.is_dir():
@@ -42,43 +49,50 @@ def grade(submissions_dir: Path, out: Path, assignment: str | None = None, timeo
     known = courses.assignments(root)
     if assignment is not None and assignment not in known:
         raise SystemExit(f"error: no assignment {assignment!r} in {root / 'solutions'} (known: {', '.join(known)})")
+    bwrap = sandbox.require(shutil.which("bwrap"), [root, submissions_dir, out]) if sandboxed else ""
+    if not sandboxed:
+        log(f"warning: {sandbox.NO_SANDBOX_NOTE.replace('this notebook', 'each notebook')}")
     out.mkdir(parents=True, exist_ok=True)
     subs = collect(submissions_dir)
+    if shard is not None:
+        subs = shards.select(subs, *shard)
     wanted = {a: known[a] for a in ([assignment] if assignment else known)}
     with tempfile.TemporaryDirectory(prefix="course-grading-") as scratch:
         scratch = Path(scratch)
-        base, releases = _base_course(scratch, root, wanted)
+        bases, releases = _base_courses(scratch, root, wanted)
         for sub in subs:
             if sub.status == "pending":
                 read_submission(sub, known, releases)
             if sub.status == "pending" and sub.assignment not in releases:
                 sub.status = "skipped"
         chosen = _newest(subs)
-        log_lines = _grade_students(scratch, base, chosen, wanted, releases, timeout or CELL_TIMEOUT_S, out, log)
+        log_lines = _grade_students(scratch, bases, chosen, wanted, releases, timeout or CELL_TIMEOUT_S, out, log,
+                                    jobs, bwrap)
     (out / "grading.log").write_text("\n".join(log_lines), encoding="utf-8")
     rows = rows_of(subs, known, assignment)
     write_results(out, rows, subs)
+    if shard is not None:
+        shards.write_marker(out, shard, subs)
     return rows
 
 
-def _base_course(scratch: Path, root: Path, wanted: dict[str, str]):
-    """The course copy every student's copy starts from, and ``{assignment: released notebook}``.
+def _base_courses(scratch: Path, root: Path, wanted: dict[str, str]):
+    """``{assignment: course copy}``, the copies each job's copy starts from, and ``{assignment: release}``.
 
-    Its ``nbgrader_config.py`` keeps hidden tests out of the feedback; its source notebooks are removed once
-    the release and the gradebook are built: student code must not find the solutions and hidden tests.
+    Each copy holds one assignment: its release, and its gradebook (hidden tests included), with the config that
+    keeps hidden tests out of the feedback; its source notebooks are removed once those are built.
     """
     import nbformat
 
-    base = courses.make_course(scratch, root)
-    env = courses.grading_env(base, scratch / "home" / "_base")
-    releases = {}
+    bases, releases = {}, {}
     for a, notebook in wanted.items():
+        base = bases[a] = courses.make_course(scratch / "bases", root, only=[a], name=a)
+        env = courses.grading_env(base, scratch / "home" / "_base")
         courses.nbgrader(base, "generate_assignment", a, "--force", env=env)
         releases[a] = nbformat.read(base / "notebooks" / a / notebook, as_version=4)
-    for a in wanted:
         for source in (base / "solutions" / a).glob("*.ipynb"):
             source.unlink()
-    return base, releases
+    return bases, releases
 
 
 def _newest(subs: list[Submission]) -> dict[tuple[str, str], Submission]:
@@ -93,36 +107,74 @@ def _newest(subs: list[Submission]) -> dict[tuple[str, str], Submission]:
     return chosen
 
 
-def _grade_students(scratch: Path, base: Path, chosen: dict, wanted: dict[str, str], releases: dict,
-                    timeout: int, out: Path, log) -> list[str]:
-    """Grade each student in an own copy of the course and HOME; copy feedback and autograded files to ``out``.
+def _grade_students(scratch: Path, bases: dict, chosen: dict, wanted: dict[str, str], releases: dict,
+                    timeout: int, out: Path, log, jobs: int, bwrap: str) -> list[str]:
+    """Grade each notebook in a course copy of its own; copy its feedback and autograded files to ``out``.
 
-    Whatever a student's code does to the files around it (the gradebook included) cannot touch another
-    student's grades. All notebooks are graded by one nbgrader process (:mod:`.batch`). Returns the log lines.
+    ``jobs`` notebooks at a time (:mod:`.batch`), each kernel in a sandbox of its own unless ``bwrap`` is "".
+    Returns the log lines, in the order of the students (not of the grading).
     """
     log_lines: list[str] = []
-    jobs, graded = [], []
-    courses_of = {}
-    for student in sorted({s for s, _ in chosen}):  # student ids: safe folder names
-        course = courses_of[student] = scratch / "students" / student
-        shutil.copytree(base, course)
-        env = courses.grading_env(course, scratch / "home" / student)
-        for a, notebook in wanted.items():
-            sub = chosen.get((student, a))
-            if sub is None:
-                continue
-            if submit(course, sub, a, notebook, releases[a]):
-                jobs.append(Job(sub.student, str(course), sub.id, a, int(timeout), env))
-                graded.append((sub, course, a, notebook))
-            else:
-                log_lines.append(f"# {sub.id}: not graded: {sub.notes[-1]}")
-    for (sub, course, a, notebook), outcome in zip(graded, run_jobs(jobs, log)):
+    todo, graded = [], []
+    jobs = max(1, min(jobs, len(chosen)))  # fewer notebooks than jobs: each gets a larger share of the cores
+    for n, (student, a) in enumerate(sorted(chosen)):  # student ids: safe folder names
+        sub = chosen[(student, a)]
+        course = scratch / "students" / student / a
+        shutil.copytree(bases[a], course)
+        env = dict(courses.grading_env(course, scratch / "home" / str(n)), **thread_share(jobs))
+        box = scratch / "b" / str(n)  # short: the kernel's unix sockets are in box/run
+        if bwrap:
+            exposed = [course / "helpers", course / "notebooks", Path(env["COURSE_DATA_DIR"])]
+            env.update(sandbox.prepare(box, bwrap, exposed, env, python_path=str(course),
+                                       layered=[Path(env["KERAS_HOME"])]))
+        if submit(course, sub, a, wanted[a], releases[a]):
+            todo.append(Job(sub.student, str(course), sub.id, a, int(timeout), env, str(box) if bwrap else ""))
+            graded.append((sub, course, a, wanted[a]))
+        else:
+            log_lines.append(f"# {sub.id}: not graded: {sub.notes[-1]}")
+    for (sub, course, a, notebook), outcome in zip(graded, run_jobs(todo, log, jobs)):
         log_lines += record(course, sub, a, notebook, outcome, int(timeout))
-    for course in courses_of.values():
-        for name in ("feedback", "autograded"):
-            if (course / name).is_dir():
-                shutil.copytree(course / name, out / name, dirs_exist_ok=True)
+        if not bwrap:
+            sub.notes.append(sandbox.NO_SANDBOX_NOTE)
+        for kind in ("feedback", "autograded"):
+            _copy_files(course / kind / sub.id / a, out / kind / sub.id / a)
     return log_lines
+
+
+JOB_MEMORY_GB = 2  # a notebook's kernel peaks under 1.5 GB in small mode (benchmarks), nbgrader's worker adds some
+
+
+def cores() -> int:
+    """The CPU cores this process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def default_jobs() -> int:
+    """``--jobs``' default: the cores, fewer if the available memory cannot hold :data:`JOB_MEMORY_GB` per job."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            available_kb = next(int(line.split()[1]) for line in meminfo if line.startswith("MemAvailable:"))
+    except (OSError, StopIteration, ValueError):
+        return cores()
+    return max(1, min(cores(), available_kb // (JOB_MEMORY_GB * 1024 * 1024)))
+
+
+def thread_share(jobs: int) -> dict[str, str]:
+    """The environment that gives each of ``jobs`` kernels its share of the cores for TensorFlow's threads."""
+    share = str(max(1, cores() // max(1, jobs)))
+    return {"TF_NUM_INTRAOP_THREADS": share, "TF_NUM_INTEROP_THREADS": share, "OMP_NUM_THREADS": share}
+
+
+def _copy_files(source: Path, target: Path) -> None:
+    """The regular files under ``source`` copied to ``target``; links (which could point anywhere) left out."""
+    for folder, dirs, files in os.walk(source):
+        dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(folder, d))]
+        for name in files:
+            path = Path(folder) / name
+            if path.is_symlink() or not path.is_file():
+                continue
+            (target / path.relative_to(source)).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target / path.relative_to(source))
 
 
 def _repaired(sub: Submission, release):

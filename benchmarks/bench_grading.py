@@ -1,0 +1,69 @@
+"""Grading throughput: notebooks graded per minute with 1 job and with one per core, on one class.
+
+    COURSE_MODE=small python benchmarks/run.py grading
+
+The class: ``BENCH_GRADING_STUDENTS`` students (default 4), each sending ``BENCH_GRADING_ASSIGNMENT`` (default
+01-pretrained-models) with the reference answers; graded in the sandbox with ``--jobs 1`` and ``--jobs N`` (the
+grader's default: the cores, fewer if memory is short). The last column says whether ``grades.csv`` is the same.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import time
+from pathlib import Path
+
+from common import ROOT
+
+STUDENTS = int(os.environ.get("BENCH_GRADING_STUDENTS", "4"))
+ASSIGNMENT = os.environ.get("BENCH_GRADING_ASSIGNMENT", "01-pretrained-models")
+
+
+def _answered(assignment: str):
+    """The release of ``assignment`` with each answer cell holding the solution's code (markers removed)."""
+    import nbformat
+
+    (solution,) = (ROOT / "solutions" / assignment).glob("*.ipynb")
+    answers = {c.metadata["nbgrader"]["grade_id"]: "\n".join(line for line in c.source.splitlines()
+                                                             if not re.search(r"### (BEGIN|END) SOLUTION", line))
+               for c in nbformat.read(solution, as_version=4).cells if c.metadata.get("nbgrader", {}).get("solution")}
+    nb = nbformat.read(ROOT / "notebooks" / assignment / solution.name, as_version=4)
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in answers:
+            cell.source = answers[grade_id]
+    return nb, solution.name
+
+
+def grading_throughput():
+    """Seconds and notebooks per minute for 1 and N jobs on the same class, and the speed-up."""
+    import nbformat
+
+    from helpers.instructor import grader
+
+    nb, name = _answered(ASSIGNMENT)
+    many = grader.default_jobs()
+    rows, seen, walls = [], {}, {}
+    with tempfile.TemporaryDirectory(prefix="bench-grading-") as where:
+        subs = Path(where) / "submissions"
+        for number in range(STUDENTS):
+            (subs / f"student {number + 1}").mkdir(parents=True)
+            nbformat.write(nb, subs / f"student {number + 1}" / name)
+        for jobs in sorted({1, many}):
+            out = Path(where) / f"out-{jobs}"
+            start = time.perf_counter()
+            graded = grader.grade(subs, out, ASSIGNMENT, log=lambda *a: None, jobs=jobs)
+            wall = walls[jobs] = time.perf_counter() - start
+            seen[jobs] = (out / "grades.csv").read_text(encoding="utf-8")
+            full = sum(r["status"] == "graded" and r["score"] == r["max_score"] for r in graded)
+            rows.append([jobs, STUDENTS, f"{wall:.0f}", f"{STUDENTS / wall * 60:.2f}", f"{full}/{STUDENTS}",
+                         "yes" if seen[jobs] == seen[1] else "NO"])
+    speed_up = walls[1] / walls[many]
+    rows.append([f"{many} vs 1", "", "", f"x{speed_up:.2f}", "", ""])
+    return (f"Grading {ASSIGNMENT} ({grader.cores()} cores, sandboxed): throughput",
+            ["jobs", "notebooks", "seconds", "notebooks per minute", "full marks", "same grades.csv as 1 job"], rows)
+
+
+SECTIONS = [grading_throughput]
