@@ -249,7 +249,8 @@ def test_a_notebook_nbgrader_cannot_grade_is_failed_with_the_reason(tiny_course,
     sub = intake.Submission("Zoë", tmp_path / "x.ipynb", id=intake.student_id("Zoë"))
     sub.notebook = answered(tiny_course)
     assert grader.submit(tmp_path / "course", sub, TINY, f"{TINY}.ipynb", release(tiny_course))
-    grader.record(tmp_path / "course", sub, TINY, f"{TINY}.ipynb", batch.Outcome(False, log), SHORT_TIMEOUT_S)
+    grader.record(tmp_path / "course", sub, TINY, f"{TINY}.ipynb", batch.Outcome(False, log), SHORT_TIMEOUT_S,
+                  release(tiny_course))
     assert sub.status == "failed" and sub.score is None
     assert "two cells carry the grade id double-tests" in sub.notes[-1], sub.notes
 

@@ -10,9 +10,10 @@ Modules, by concern (students never need them; importing this package imports no
   cells, Colab's format), put right before grading;
 - :mod:`~helpers.instructor.course`: the throwaway course copy and the nbgrader commands run in it;
 - :mod:`~helpers.instructor.preprocessors`: nbgrader preprocessors set by ``nbgrader_config.py`` (feedback
-  without test code, a dying kernel that costs only the cells from the crash on);
+  without test code, a dying kernel that costs only the cells from the crash on, test cells scored from the
+  kernel's replies); :mod:`~helpers.instructor.guard`: the check they run in the kernel before each test cell;
 - :mod:`~helpers.instructor.report`: rows, ``grades.csv``, ``scores.json`` and failures in words;
 - :mod:`~helpers.instructor.grader`: the whole run; :mod:`~helpers.instructor.cli`: its command line.
 """
 
-__all__ = ["cli", "course", "grader", "intake", "limits", "preprocessors", "repair", "report"]
+__all__ = ["cli", "course", "grader", "guard", "intake", "limits", "preprocessors", "repair", "report"]

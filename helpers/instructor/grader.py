@@ -7,9 +7,11 @@ repaired (:mod:`.repair`); every repair is noted in the row's message. It is wri
 nbgrader's autograde, per student in the student's own copy of the course (all students in one nbgrader process,
 :mod:`.batch`), executes it with a per-cell timeout (locked cells, hidden tests included, are restored from the
 gradebook), in a fresh ``HOME`` and ``TMPDIR``. A kernel that dies costs the cells from the crash on
-(``SurviveDeadKernel``, set in ``nbgrader_config.py``). Scores are read from the gradebook only if nbgrader wrote
-the autograded notebook (:mod:`.report`). nbgrader's generate_feedback writes HTML feedback, without hidden tests
-(``nbgrader_config.py``). ``solutions/``, ``notebooks/`` and the students' files are never modified.
+(``SurviveDeadKernel``, set in ``nbgrader_config.py``). Each test cell's verdict is the kernel's reply to it,
+recorded by the grading process (``RecordVerdicts``), the cell run as released whatever hooks the student
+installed (:mod:`.guard`); the scores come from those verdicts and the release's points, never from a file
+student code could have written (:mod:`.report`). nbgrader's generate_feedback writes HTML feedback, without
+hidden tests (``nbgrader_config.py``). ``solutions/``, ``notebooks/`` and the students' files are never modified.
 
 This does NOT sandbox student code: it runs with your rights (see the README's instructor section).
 """
@@ -25,7 +27,7 @@ from .batch import Job, Outcome, run_jobs
 from .intake import Submission, collect, read_submission
 from .limits import CELL_TIMEOUT_S
 from .repair import normalise, repair_grading_marks, restore_deleted_cells
-from .report import explain_failure, outcome_notes, rows_of, write_results
+from .report import explain_failure, outcome_notes, rows_of, score_of, write_results
 
 __all__ = ["grade", "record", "submit"]
 
@@ -117,7 +119,7 @@ def _grade_students(scratch: Path, base: Path, chosen: dict, wanted: dict[str, s
             else:
                 log_lines.append(f"# {sub.id}: not graded: {sub.notes[-1]}")
     for (sub, course, a, notebook), outcome in zip(graded, run_jobs(jobs, log)):
-        log_lines += record(course, sub, a, notebook, outcome, int(timeout))
+        log_lines += record(course, sub, a, notebook, outcome, int(timeout), releases[a])
     for course in courses_of.values():
         for name in ("feedback", "autograded"):
             if (course / name).is_dir():
@@ -157,22 +159,23 @@ def submit(course: Path, sub: Submission, assignment: str, notebook: str, releas
     return True
 
 
-def record(course: Path, sub: Submission, assignment: str, notebook: str, outcome: Outcome, timeout: int) -> list[str]:
-    """Read what nbgrader made of ``sub`` into it; return the log lines.
+def record(course: Path, sub: Submission, assignment: str, notebook: str, outcome: Outcome, timeout: int,
+           release) -> list[str]:
+    """Score ``sub`` from the verdicts of ``outcome`` and the points of ``release``; return the log lines.
 
-    ``sub.status`` becomes ``graded`` only if nbgrader wrote the autograded notebook and its scores; else
-    ``failed``, with what went wrong in words.
+    ``sub.status`` becomes ``graded`` only if nbgrader graded the notebook and the grading process sent its
+    verdicts; else ``failed``, with what went wrong in words. Nothing is read from ``course``, where student
+    code ran.
     """
     lines = [f"$ nbgrader autograde {assignment} --student {sub.id} --force  # {sub.student}", outcome.log]
-    cells = courses.autograded_cells(course, sub.id, assignment, notebook)
-    scores = courses.read_scores(course, assignment, notebook, [sub.id]) if cells else {}
-    if not outcome.graded or not cells or sub.id not in scores:
+    run = outcome.runs.get(Path(notebook).stem)
+    if not outcome.graded or run is None:
         sub.status = "failed"
         sub.notes.append(f"nbgrader could not grade this notebook: {explain_failure(outcome.log)} "
                          "(details in grading.log)")
         return lines
-    sub.status, sub.score = "graded", scores[sub.id]
-    sub.notes += outcome_notes(cells, timeout)
+    sub.status, sub.score = "graded", score_of(release, run)
+    sub.notes += outcome_notes(run, timeout)
     lines += [f"$ nbgrader generate_feedback {assignment} --student {sub.id} --force  # {sub.student}",
               outcome.feedback_log]
     if not outcome.feedback:
