@@ -142,6 +142,27 @@ def _deleter(course):
     return nb
 
 
+HIDE_ERRORS = """ip = get_ipython()
+ip.set_custom_exc((AssertionError,), lambda shell, etype, value, tb, tb_offset=None: None)  # no error shown
+ip.events.register("post_run_cell", lambda result: setattr(result, "error_in_exec", None))  # the reply says ok
+"""
+
+
+def _hider(course):
+    """A wrong double whose cell hides errors: no error output (nbgrader's rule) and an ``ok`` reply."""
+    nb = answered(course, double=False)
+    nb.cells[repair.index_of(nb, "double")].source = HIDE_ERRORS + WRONG["double"]
+    return nb
+
+
+def _warner(course):
+    """Right answers; double warns on stderr, so its test cell has stderr output (nbgrader's rule: 0)."""
+    nb = answered(course)
+    nb.cells[repair.index_of(nb, "double")].source = (
+        'import sys\n\n\ndef double(x):\n    print("double: a warning", file=sys.stderr)\n    return 2 * x')
+    return nb
+
+
 @pytest.fixture(scope="module")
 def graded_class(tiny_course, tmp_path_factory):
     subs = tmp_path_factory.mktemp("class") / "submissions"
@@ -155,7 +176,7 @@ def graded_class(tiny_course, tmp_path_factory):
             folder.mkdir()
             nbformat.write(nb, folder / f"{TINY}.ipynb")
     for name, make in {"crash": _crashing, "copier": _copier, "editor": _metadata_editor,
-                       "deleter": _deleter}.items():
+                       "deleter": _deleter, "hider": _hider, "warner": _warner}.items():
         nbformat.write(make(tiny_course), subs / f"{name} - {TINY}.ipynb")
     out = subs.parent / "results"
     rows = grader.grade(subs, out, TINY, timeout=SHORT_TIMEOUT_S, root=tiny_course, log=lambda *a: None)
@@ -173,7 +194,7 @@ def row_of(graded_class, student: str) -> dict:
 @pytest.mark.grading
 def test_every_student_gets_one_row_under_the_name_as_given(graded_class):
     rows, _, table = graded_class
-    assert len(table) == len(rows) == len(NAMES) + 4
+    assert len(table) == len(rows) == len(NAMES) + 6
     assert set(NAMES) <= {row["student"] for row in table}, "a name is not shown exactly as given"
 
 
@@ -239,6 +260,22 @@ def test_test_cell_deleted_under_a_heading_is_put_back(graded_class):
     assert "greet-tests" in row["message"]
     feedback = (out / "feedback" / row["student_id"] / TINY / f"{TINY}.html").read_text()
     assert "SECRET" not in feedback and "BEGIN HIDDEN" not in feedback
+
+
+@pytest.mark.grading
+def test_hidden_errors_still_fail_and_the_row_names_the_hooks(graded_class):
+    row = row_of(graded_class, "hider")
+    assert row["status"] == "graded" and row["score"] == POINTS["greet-tests"], row  # double is wrong: caught
+    assert "custom exception handler" in row["message"] and "post_run_cell callback" in row["message"], row
+    assert not any("changed how cells run" in row_of(graded_class, name)["message"] for name in NAMES)
+
+
+@pytest.mark.grading
+def test_a_warning_on_stderr_costs_no_points(graded_class):
+    _, out, _ = graded_class
+    row = row_of(graded_class, "warner")
+    assert row["status"] == "graded" and row["score"] == FULL, row
+    assert "double: a warning" in (out / "feedback" / row["student_id"] / TINY / f"{TINY}.html").read_text()
 
 
 def test_a_notebook_nbgrader_cannot_grade_is_failed_with_the_reason(tiny_course, tmp_path):

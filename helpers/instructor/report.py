@@ -93,19 +93,25 @@ def outcome_notes(run: dict, timeout: int) -> list[str]:
 def rows_of(subs, known, assignment: str | None = None) -> list[dict]:
     """The rows of ``grades.csv``, sorted by student and assignment.
 
-    One row per submission, except duplicates (an older file of the same student and assignment) and
-    assignments not graded this run; with ``assignment``, a ``missing`` row for every student who sent
-    something, but nothing for it.
+    One row per submission, except duplicates (an older file of the same student and assignment), assignments
+    not graded this run and files that are not notebooks beside a notebook (named in its row,
+    :func:`.intake.fold_extras`); a ``missing`` row for a folder with nothing gradable, and, with
+    ``assignment``, for every student who sent something, but nothing for it, saying what was found.
     """
+    from .intake import fold_extras
+
+    fold_extras(subs)
     maximum = dict.fromkeys(known)
     for sub in subs:
         if sub.status == "graded":
             maximum[sub.assignment] = sub.score["max_score"]
     rows: list[dict] = []
     for sub in subs:
-        if sub.status in ("duplicate", "skipped"):
+        if sub.status in ("duplicate", "skipped", "beside"):
             continue
-        score = sub.score["score"] if sub.status == "graded" else (0.0 if sub.status in ("empty", "invalid")
+        if sub.status == "missing":
+            sub.assignment = sub.assignment or assignment
+        score = sub.score["score"] if sub.status == "graded" else (0.0 if sub.status in ("empty", "invalid", "missing")
                                                                      and sub.assignment else "")
         rows.append({"student": sub.student, "student_id": sub.id, "assignment": sub.assignment or "", "score": score,
                      "max_score": maximum.get(sub.assignment) or "" if sub.assignment else "",
@@ -114,9 +120,10 @@ def rows_of(subs, known, assignment: str | None = None) -> list[dict]:
         have = {r["student"] for r in rows if r["assignment"] == assignment}
         ids = {s.student: s.id for s in subs}
         for student in sorted({s.student for s in subs if s.status != "unidentified" or s.assignment} - have):
+            found = [s.name or s.path.name for s in subs if s.student == student]
             rows.append({"student": student, "student_id": ids[student], "assignment": assignment, "score": 0.0,
                          "max_score": maximum.get(assignment) or "", "status": "missing",
-                         "message": f"no notebook for {assignment}", "file": ""})
+                         "message": f"no notebook for {assignment} (found: {', '.join(found)})", "file": ""})
     return sorted(rows, key=lambda r: (r["student"], r["assignment"]))
 
 
