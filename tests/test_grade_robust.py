@@ -353,6 +353,21 @@ def test_explain_failure(log, words):
 # --- fast checks of the pieces ------------------------------------------------------------------------------
 
 
+def test_scores_come_from_verdicts_and_the_releases_points():
+    """Tests score their release's points if passed; answers graded by hand what nbgrader gave (0 until then)."""
+    nb = tiny_source()
+    nb.cells.append(new_code_cell("# YOUR ANSWER", metadata=_meta("by-hand", grade=True, solution=True, points=4)))
+    nb.cells.append(new_markdown_cell("YOUR ANSWER HERE", metadata=_meta("essay", grade=True, solution=True,
+                                                                        points=1)))
+    run = {"verdicts": {"double-tests": {"passed": True, "error": ""}, "greet-tests": {"passed": False}},
+           "manual": {"by-hand": None, "essay": 0}, "tampering": [], "timed_out": [], "died_in": None, "lost": []}
+    score = report.score_of(nb, run)
+    assert score == {"score": 2.0, "max_score": FULL + 5.0,
+                     "cells": {"double-tests": 2.0, "greet-tests": 0.0, "by-hand": 0.0, "essay": 0.0}}, score
+    assert report.score_of(nb, {**run, "verdicts": {}})["score"] == 0, "a test without a verdict scored"
+    assert any("by-hand" in note for note in report.outcome_notes(run, SHORT_TIMEOUT_S))
+
+
 def test_student_ids_are_unique_readable_and_safe():
     names = list(NAMES) + ["Zoe", "zoe", "ZOË", "Zoë Martin", "  spaced  ", "", "王伟2", "Ab" * 50]
     ids = intake.student_ids(names)

@@ -194,7 +194,8 @@ class RecordVerdicts(SurviveDeadKernel):
 class SaveVerdicts(SaveAutoGrades):
     """nbgrader's ``SaveAutoGrades``, except that a test cell's score comes from its verdict, not its outputs.
 
-    Full points if :class:`RecordVerdicts` recorded it as passed, 0 otherwise; answer and written cells keep
+    Full points if :class:`RecordVerdicts` recorded it as passed, 0 otherwise (no partial credit from a number the
+    cell displays, which student code can display too: the course's tests are assertions); answer cells keep
     nbgrader's rule (0 if unanswered, else a manual grade). A manual score already in the gradebook is kept, as
     nbgrader does (an instructor's; the course's grader empties its throwaway gradebook of them).
     """
