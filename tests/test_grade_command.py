@@ -322,6 +322,7 @@ def test_a_displayed_value_does_not_pass_a_failing_test(graded):
 def test_a_manual_score_written_into_the_gradebook_is_not_a_grade(graded):
     """The displayer's code also gave every grade of its grading copy's gradebook its maximum as a manual score."""
     assert graded.score("displayer") == sum(points().values()) - points()["top-k-tests"], graded.rows["displayer"]
+    assert "manual scores written into the grading copy's gradebook" in graded.rows["displayer"]["message"]
 
 
 @pytest.mark.grading
@@ -332,7 +333,7 @@ def test_an_input_transformer_does_not_rewrite_the_tests(graded):
     assert graded.cells("rewriter")["split-model-tests"] == 0
     assert "input transformer" in row["message"] and "_rewrite" in row["message"], row
     honest = ("loopy", "colab", "renamer", "warner", "vandal")
-    assert not any("changed how cells run" in graded.rows[s]["message"] for s in honest), graded.rows
+    assert not any("tampering found" in graded.rows[s]["message"] for s in honest), graded.rows
 
 
 @pytest.mark.grading

@@ -66,17 +66,21 @@ def _text(result: dict) -> str:
     return "\n".join(part for part in (result.get("log", ""), result.get("error", "")) if part)
 
 
-def _forget_manual_scores(coursedir, job: Job) -> None:
-    """Empty the manual scores of the job's grades in its throwaway gradebook (no instructor wrote any there:
-    only student code can have), so that the feedback shows the scores of the verdicts."""
+def _forget_manual_scores(coursedir, job: Job) -> list[str]:
+    """Empty the manual scores of the job's grades in its throwaway gradebook, so that the feedback shows the
+    scores of the verdicts; the grade ids that had one (no instructor wrote any there: only student code can)."""
     from nbgrader.api import Gradebook
 
+    forged = []
     with Gradebook(coursedir.db_url) as gb:
         for notebook in gb.find_submission(job.assignment, job.student).notebooks:
             for grade in notebook.grades:
+                if grade.manual_score is not None:
+                    forged.append(grade.name)
                 grade.manual_score = None
                 grade.needs_manual_grade = grade.auto_score is None
         gb.db.commit()
+    return forged
 
 
 def grade_job(job: Job) -> Outcome:
@@ -100,10 +104,13 @@ def grade_job(job: Job) -> Outcome:
     outcome = Outcome(graded["success"], _text(graded), runs=take_runs(job.student, job.assignment))
     if outcome.graded:
         try:
-            _forget_manual_scores(coursedir, job)
+            forged = _forget_manual_scores(coursedir, job)
         except Exception as error:  # noqa: BLE001 - a damaged gradebook costs the feedback, not the grade
             outcome.feedback_log = f"could not reset the gradebook's manual scores: {type(error).__name__}: {error}"
             return outcome
+        for run in outcome.runs.values() if forged else ():
+            run["tampering"].append(f"manual scores written into the grading copy's gradebook ({', '.join(forged)}): "
+                                    "ignored, the scores are the tests' verdicts")
         feedback = GenerateFeedback(coursedir=coursedir, config=config)
         feedback.force = True
         written = capture_log(feedback)

@@ -75,7 +75,7 @@ def outcome_notes(run: dict, timeout: int) -> list[str]:
     """Notes on a run: tampering found, cells stopped at the timeout, where the kernel died, manual grades due."""
     notes = []
     if run["tampering"]:
-        notes.append("the notebook changed how cells run; undone before each test, which ran as released: "
+        notes.append("tampering found and undone (the tests ran as released, scored from what ran): "
                      + "; ".join(run["tampering"]))
     if run["timed_out"]:
         notes.append(f"cell(s) stopped at the {timeout} s timeout: {', '.join(run['timed_out'])}")
