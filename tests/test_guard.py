@@ -11,6 +11,7 @@ import pytest
 
 from helpers.instructor import guard
 
+pytestmark = pytest.mark.grading  # a kernel with the grader's check in it
 TAMPER = """
 ip = get_ipython()
 def _rewrite(lines):

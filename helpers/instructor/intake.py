@@ -50,7 +50,7 @@ class Submission:
     status: str = "pending"  # pending, graded, invalid, empty, unidentified, duplicate, skipped, failed, missing,
     # or beside (a file that is not a notebook, named in the row of its student's notebook)
     notes: list[str] = field(default_factory=list)
-    score: dict | None = None  # course.read_scores' entry once graded
+    score: dict | None = None  # report.score_of's entry once graded
     id: str = ""  # the nbgrader student id and folder name: unique in the class (see student_ids)
 
 
