@@ -1,8 +1,8 @@
 """nbgrader configuration: solutions/ is the source, notebooks/ the student release.
 
 Every nbgrader command run in this folder reads it, plain nbgrader and ``python -m helpers.instructor`` alike, so
-what must hold for every grading path is set here: feedback without hidden tests, and a kernel that dies
-costing the cells from the crash on rather than the whole notebook.
+what must hold for every grading path is set here: feedback without hidden tests, a kernel that dies costing the
+cells from the crash on rather than the whole notebook, and test cells scored from what ran.
 """
 
 import os
@@ -34,14 +34,17 @@ c.ClearOutput.enabled = True
 
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.converters import Autograde
-from nbgrader.preprocessors import ClearHiddenTests, Execute, GetGrades
+from nbgrader.preprocessors import ClearHiddenTests, Execute, GetGrades, SaveAutoGrades
 
-from helpers.instructor.preprocessors import ShortTracebacks, SurviveDeadKernel
+from helpers.instructor.preprocessors import RecordVerdicts, SaveVerdicts, ShortTracebacks
 
 # Feedback goes to students: nbgrader 0.9's default (GetGrades, CSSHTMLHeaderPreprocessor) shows the hidden
 # tests of every test cell, and a failing hidden test's traceback quotes its line. Here the hidden tests are
 # removed and the tracebacks of test cells cut to their last line (the assertion's message).
 c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, ShortTracebacks, CSSHTMLHeaderPreprocessor]
-# nbgrader's own execution, except that a dying kernel no longer zeroes the cells that passed before it.
-c.Autograde.autograde_preprocessors = [SurviveDeadKernel if p is Execute else p
+# nbgrader's own execution and scores, except that a dying kernel no longer zeroes the cells that passed before it,
+# and that a test cell's score is its verdict: passed if the kernel ran it, as released, without an error (nbgrader
+# reads the outputs: a warning on stderr fails a correct answer, a displayed value passes a failing test).
+_ours = {Execute: RecordVerdicts, SaveAutoGrades: SaveVerdicts}
+c.Autograde.autograde_preprocessors = [_ours.get(p, p)
                                        for p in Autograde.class_traits()["autograde_preprocessors"].default()]

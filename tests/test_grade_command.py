@@ -109,11 +109,32 @@ pathlib.Path("../../../intruder.txt").write_text("x")
 shutil.rmtree("../../../solutions", ignore_errors=True)
 shutil.rmtree("../../../notebooks", ignore_errors=True)
 """.replace("RELEASE_PATH", repr(str(RELEASE))).replace("NAME", f"{ASSIGNMENT}/{NAME}")
+# A right answer built with keras.Model(inputs=[...]): calling it in the test cell makes Keras warn on stderr.
+WARNING_SPLIT = answers_of_solution()["split-model"].replace(
+    "keras.Model(model.input, cut.output,", "keras.Model(inputs=[model.input], outputs=cut.output,").replace(
+    "keras.Model(head_input, x,", "keras.Model(inputs=[head_input], outputs=x,")
+# Wrong (NumPy floats, which a hidden test rejects after a displayed value), displayed values on, and every
+# grade of the grading copy's gradebook given its maximum as a manual score.
+DISPLAY_AND_FORGE = """get_ipython().ast_node_interactivity = "all"
+import pathlib, sqlite3
+for _place in [pathlib.Path.cwd(), *pathlib.Path.cwd().parents]:
+    if (_place / "gradebook.db").exists():
+        with sqlite3.connect(_place / "gradebook.db") as _db:
+            _db.execute("UPDATE grade SET manual_score = "
+                       "(SELECT max_score FROM grade_cells WHERE grade_cells.id = grade.cell_id)")
+""" + answers_of_solution()["top-k"].replace("float(probabilities[i])", "probabilities[i]")
+# A wrong answer whose cell installs an input transformer that turns every later cell with an assert into `pass`.
+REWRITER = """def _rewrite(lines):
+    return ["pass\\n"] if any("assert" in line for line in lines) else lines
+
+
+get_ipython().input_transformers_cleanup.append(_rewrite)
+""" + WRONG_SPLIT
 
 
 def write_submissions(subs: Path) -> None:
     """The crafted class: one student per awkward case, both layouts mixed."""
-    for folder in ("editor", "colab", "renamer", "pdf"):
+    for folder in ("editor", "colab", "renamer", "pdf", "warner/.ipynb_checkpoints", "empty"):
         (subs / folder).mkdir(parents=True)
     nbformat.write(student_notebook({"top-k": INFINITE_LOOP}), subs / f"loopy - Copy of {NAME}")
     nbformat.write(student_notebook({"top-k": WRONG_TOP_K, "top-k-tests": GUTTED_TEST,
@@ -121,6 +142,12 @@ def write_submissions(subs: Path) -> None:
                    subs / "editor" / f"Copy of {NAME}")
     (subs / "colab" / f"Copy of {ASSIGNMENT} (1).ipynb").write_text(
         as_colab(student_notebook({"count-parameters-tests": None})))
+    (subs / "colab" / f"Copy of {ASSIGNMENT}.py").write_text("# Colab: File > Download > Download .py\n")
+    (subs / "colab" / f"Copy of {ASSIGNMENT}.html").write_text("<html></html>")
+    nbformat.write(student_notebook({"split-model": WARNING_SPLIT}),
+                   subs / "warner" / ".ipynb_checkpoints" / f"{ASSIGNMENT}-checkpoint.ipynb")
+    nbformat.write(student_notebook({"top-k": DISPLAY_AND_FORGE}), subs / f"displayer - {NAME}")
+    nbformat.write(student_notebook({"split-model": REWRITER}), subs / f"rewriter - {NAME}")
     nbformat.write(student_notebook({"top-k": RAISES_AT_IMPORT}), subs / "renamer" / "my homework final.ipynb")
     nbformat.write(student_notebook({"count-parameters": MEGABYTES, "read-experiment": VANDAL_AND_SNOOP}),
                    subs / f"vandal - Copy of {NAME}")
@@ -179,7 +206,8 @@ def graded(tmp_path_factory, small_assets) -> Graded:
     return Graded(result, out, table, details, course_before, tree_digest(ROOT), subs_before, tree_digest(subs))
 
 
-STUDENTS = {"loopy", "editor", "colab", "renamer", "vandal", "notjson", "pdf", "emma", "stray"}
+STUDENTS = {"loopy", "editor", "colab", "renamer", "vandal", "notjson", "pdf", "emma", "stray", "warner", "displayer",
+            "rewriter", "empty"}
 
 
 @pytest.mark.grading
@@ -251,6 +279,64 @@ def test_ungradable_file_gets_a_clear_row(graded, student, status, words):
 
 
 @pytest.mark.grading
+def test_colab_downloads_beside_the_notebook_are_named_in_its_row(graded):
+    """Colab's .py and .html downloads beside the notebook: one row, the graded notebook's, naming them."""
+    assert [row["student"] for row in graded.table].count("colab") == 1
+    message = graded.rows["colab"]["message"]
+    assert f"Copy of {ASSIGNMENT}.py" in message and f"Copy of {ASSIGNMENT}.html" in message, message
+
+
+@pytest.mark.grading
+def test_a_checkpoint_copy_alone_is_graded_with_a_note(graded):
+    assert graded.score("warner") == sum(points().values()), graded.rows["warner"]
+    assert "checkpoint" in graded.rows["warner"]["message"], graded.rows["warner"]
+
+
+@pytest.mark.grading
+def test_an_empty_folder_gets_a_missing_row(graded):
+    row = graded.rows["empty"]
+    assert row["status"] == "missing" and "empty" in row["message"] and float(row["score"]) == 0, row
+
+
+@pytest.mark.grading
+def test_a_warning_on_stderr_costs_no_points_and_shows_in_the_feedback(graded):
+    """A right split_model built with keras.Model(inputs=[...]): Keras warns on stderr in the test cell."""
+    nb = nbformat.read(graded.file("autograded", "warner"), as_version=4)
+    test = next(c for c in nb.cells if repair.grade_id(c) == "split-model-tests")
+    assert any(o.get("name") == "stderr" and "UserWarning" in o.get("text", "") for o in test.outputs), test.outputs
+    assert graded.cells("warner")["split-model-tests"] == points()["split-model-tests"]
+    assert "UserWarning" in graded.file("feedback", "warner").read_text()
+
+
+@pytest.mark.grading
+def test_a_displayed_value_does_not_pass_a_failing_test(graded):
+    """ast_node_interactivity = "all": the test cell displays a value, then a hidden test fails."""
+    nb = nbformat.read(graded.file("autograded", "displayer"), as_version=4)
+    test = next(c for c in nb.cells if repair.grade_id(c) == "top-k-tests")
+    kinds = [o.output_type for o in test.outputs]
+    assert "execute_result" in kinds and kinds.index("execute_result") < kinds.index("error"), kinds
+    assert graded.cells("displayer")["top-k-tests"] == 0, graded.cells("displayer")
+
+
+@pytest.mark.grading
+def test_a_manual_score_written_into_the_gradebook_is_not_a_grade(graded):
+    """The displayer's code also gave every grade of its grading copy's gradebook its maximum as a manual score."""
+    assert graded.score("displayer") == sum(points().values()) - points()["top-k-tests"], graded.rows["displayer"]
+    assert "manual scores written into the grading copy's gradebook" in graded.rows["displayer"]["message"]
+
+
+@pytest.mark.grading
+def test_an_input_transformer_does_not_rewrite_the_tests(graded):
+    """It turns every later cell with an assert into `pass`: the tests run as released, and the row says so."""
+    row = graded.rows["rewriter"]
+    assert graded.score("rewriter") == sum(points().values()) - points()["split-model-tests"], row
+    assert graded.cells("rewriter")["split-model-tests"] == 0
+    assert "input transformer" in row["message"] and "_rewrite" in row["message"], row
+    honest = ("loopy", "colab", "renamer", "warner", "vandal")
+    assert not any("tampering found" in graded.rows[s]["message"] for s in honest), graded.rows
+
+
+@pytest.mark.grading
 def test_nothing_outside_the_grading_copy_changed(graded):
     assert graded.course_after == graded.course_before, "grading changed files of the course folder"
     assert graded.subs_after == graded.subs_before, "grading changed a student's file"
@@ -278,6 +364,45 @@ def test_collect_layouts(tmp_path):
     found = {(s.student, s.name, s.status) for s in intake.collect(tmp_path)}
     assert found == {("Alice Smith", f"Copy of {NAME}", "pending"), ("bob", f"Copy of {NAME}", "pending"),
                      ("01-pretrained-models", NAME, "unidentified")}
+
+
+def test_collect_loses_no_folder(tmp_path):
+    """A checkpoint copy counts where the notebook is missing; a folder with nothing gradable is `missing`."""
+    (tmp_path / "ann" / ".ipynb_checkpoints").mkdir(parents=True)
+    (tmp_path / "ann" / ".ipynb_checkpoints" / f"{ASSIGNMENT}-checkpoint.ipynb").write_text("{}")
+    (tmp_path / "bo" / ".ipynb_checkpoints").mkdir(parents=True)
+    (tmp_path / "bo" / NAME).write_text("{}")
+    (tmp_path / "bo" / ".ipynb_checkpoints" / f"{ASSIGNMENT}-checkpoint.ipynb").write_text("{}")
+    (tmp_path / "cy").mkdir()
+    (tmp_path / "di" / "__MACOSX").mkdir(parents=True)
+    (tmp_path / "di" / "__MACOSX" / "._x").write_text("")
+    found = {s.student: s for s in intake.collect(tmp_path)}
+    assert found["ann"].status == "pending" and "checkpoint" in found["ann"].notes[0]
+    assert intake.clean_name(found["ann"].name) == ASSIGNMENT
+    assert found["bo"].path == tmp_path / "bo" / NAME and not found["bo"].notes  # the notebook, not its checkpoint
+    assert found["cy"].status == "missing" and "empty" in found["cy"].notes[0]
+    assert found["di"].status == "missing" and "hidden" in found["di"].notes[0]
+    assert len(intake.collect(tmp_path)) == 4
+
+
+def test_files_beside_a_notebook_are_named_in_its_row(tmp_path):
+    from helpers.instructor import report
+
+    (tmp_path / "ann").mkdir()
+    nbformat.write(student_notebook(), tmp_path / "ann" / f"Copy of {NAME}")
+    for extension in ("py", "html"):
+        (tmp_path / "ann" / f"Copy of {ASSIGNMENT}.{extension}").write_text("x")
+    (tmp_path / "bo").mkdir()
+    (tmp_path / "bo" / f"Copy of {ASSIGNMENT}.pdf").write_text("x")
+    (tmp_path / "bo" / f"Copy of {ASSIGNMENT}.py").write_text("x")
+    subs = intake.collect(tmp_path)
+    release = nbformat.read(RELEASE, as_version=4)
+    for sub in subs:
+        intake.read_submission(sub, {ASSIGNMENT: NAME}, {ASSIGNMENT: release})
+    rows = {r["student"]: r for r in report.rows_of(subs, {ASSIGNMENT: NAME}, ASSIGNMENT)}
+    assert len(report.rows_of(subs, {ASSIGNMENT: NAME}, ASSIGNMENT)) == 2
+    assert f"Copy of {ASSIGNMENT}.py" in rows["ann"]["message"] and ".html" in rows["ann"]["message"], rows["ann"]
+    assert rows["bo"]["status"] == "invalid" and f"Copy of {ASSIGNMENT}.py" in rows["bo"]["message"], rows["bo"]
 
 
 def test_restore_deleted_cells_puts_them_back_in_place():

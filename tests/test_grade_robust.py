@@ -142,6 +142,27 @@ def _deleter(course):
     return nb
 
 
+HIDE_ERRORS = """ip = get_ipython()
+ip.set_custom_exc((AssertionError,), lambda shell, etype, value, tb, tb_offset=None: None)  # no error shown
+ip.events.register("post_run_cell", lambda result: setattr(result, "error_in_exec", None))  # the reply says ok
+"""
+
+
+def _hider(course):
+    """A wrong double whose cell hides errors: no error output (nbgrader's rule) and an ``ok`` reply."""
+    nb = answered(course, double=False)
+    nb.cells[repair.index_of(nb, "double")].source = HIDE_ERRORS + WRONG["double"]
+    return nb
+
+
+def _warner(course):
+    """Right answers; double warns on stderr, so its test cell has stderr output (nbgrader's rule: 0)."""
+    nb = answered(course)
+    nb.cells[repair.index_of(nb, "double")].source = (
+        'import sys\n\n\ndef double(x):\n    print("double: a warning", file=sys.stderr)\n    return 2 * x')
+    return nb
+
+
 @pytest.fixture(scope="module")
 def graded_class(tiny_course, tmp_path_factory):
     subs = tmp_path_factory.mktemp("class") / "submissions"
@@ -155,7 +176,7 @@ def graded_class(tiny_course, tmp_path_factory):
             folder.mkdir()
             nbformat.write(nb, folder / f"{TINY}.ipynb")
     for name, make in {"crash": _crashing, "copier": _copier, "editor": _metadata_editor,
-                       "deleter": _deleter}.items():
+                       "deleter": _deleter, "hider": _hider, "warner": _warner}.items():
         nbformat.write(make(tiny_course), subs / f"{name} - {TINY}.ipynb")
     out = subs.parent / "results"
     rows = grader.grade(subs, out, TINY, timeout=SHORT_TIMEOUT_S, root=tiny_course, log=lambda *a: None)
@@ -173,7 +194,7 @@ def row_of(graded_class, student: str) -> dict:
 @pytest.mark.grading
 def test_every_student_gets_one_row_under_the_name_as_given(graded_class):
     rows, _, table = graded_class
-    assert len(table) == len(rows) == len(NAMES) + 4
+    assert len(table) == len(rows) == len(NAMES) + 6
     assert set(NAMES) <= {row["student"] for row in table}, "a name is not shown exactly as given"
 
 
@@ -241,6 +262,22 @@ def test_test_cell_deleted_under_a_heading_is_put_back(graded_class):
     assert "SECRET" not in feedback and "BEGIN HIDDEN" not in feedback
 
 
+@pytest.mark.grading
+def test_hidden_errors_still_fail_and_the_row_names_the_hooks(graded_class):
+    row = row_of(graded_class, "hider")
+    assert row["status"] == "graded" and row["score"] == POINTS["greet-tests"], row  # double is wrong: caught
+    assert "custom exception handler" in row["message"] and "post_run_cell callback" in row["message"], row
+    assert not any("tampering found" in row_of(graded_class, name)["message"] for name in NAMES)
+
+
+@pytest.mark.grading
+def test_a_warning_on_stderr_costs_no_points(graded_class):
+    _, out, _ = graded_class
+    row = row_of(graded_class, "warner")
+    assert row["status"] == "graded" and row["score"] == FULL, row
+    assert "double: a warning" in (out / "feedback" / row["student_id"] / TINY / f"{TINY}.html").read_text()
+
+
 def test_a_notebook_nbgrader_cannot_grade_is_failed_with_the_reason(tiny_course, tmp_path):
     """What nbgrader still fails on comes out as `failed` and a reason, never as `graded, 0`."""
     shutil.copytree(tiny_course, tmp_path / "course")
@@ -249,7 +286,8 @@ def test_a_notebook_nbgrader_cannot_grade_is_failed_with_the_reason(tiny_course,
     sub = intake.Submission("Zoë", tmp_path / "x.ipynb", id=intake.student_id("Zoë"))
     sub.notebook = answered(tiny_course)
     assert grader.submit(tmp_path / "course", sub, TINY, f"{TINY}.ipynb", release(tiny_course))
-    grader.record(tmp_path / "course", sub, TINY, f"{TINY}.ipynb", batch.Outcome(False, log), SHORT_TIMEOUT_S)
+    grader.record(tmp_path / "course", sub, TINY, f"{TINY}.ipynb", batch.Outcome(False, log), SHORT_TIMEOUT_S,
+                  release(tiny_course))
     assert sub.status == "failed" and sub.score is None
     assert "two cells carry the grade id double-tests" in sub.notes[-1], sub.notes
 
@@ -313,6 +351,21 @@ def test_explain_failure(log, words):
 
 
 # --- fast checks of the pieces ------------------------------------------------------------------------------
+
+
+def test_scores_come_from_verdicts_and_the_releases_points():
+    """Tests score their release's points if passed; answers graded by hand what nbgrader gave (0 until then)."""
+    nb = tiny_source()
+    nb.cells.append(new_code_cell("# YOUR ANSWER", metadata=_meta("by-hand", grade=True, solution=True, points=4)))
+    nb.cells.append(new_markdown_cell("YOUR ANSWER HERE", metadata=_meta("essay", grade=True, solution=True,
+                                                                        points=1)))
+    run = {"verdicts": {"double-tests": {"passed": True, "error": ""}, "greet-tests": {"passed": False}},
+           "manual": {"by-hand": None, "essay": 0}, "tampering": [], "timed_out": [], "died_in": None, "lost": []}
+    score = report.score_of(nb, run)
+    assert score == {"score": 2.0, "max_score": FULL + 5.0,
+                     "cells": {"double-tests": 2.0, "greet-tests": 0.0, "by-hand": 0.0, "essay": 0.0}}, score
+    assert report.score_of(nb, {**run, "verdicts": {}})["score"] == 0, "a test without a verdict scored"
+    assert any("by-hand" in note for note in report.outcome_notes(run, SHORT_TIMEOUT_S))
 
 
 def test_student_ids_are_unique_readable_and_safe():

@@ -14,11 +14,12 @@ Modules, by concern (students never need them; importing this package imports no
 - :mod:`~helpers.instructor.sandbox`: each kernel in a bubblewrap sandbox;
 - :mod:`~helpers.instructor.batch`: nbgrader's autograde and feedback in a few long-lived workers, in parallel;
 - :mod:`~helpers.instructor.preprocessors`: nbgrader preprocessors set by ``nbgrader_config.py`` (feedback
-  without test code, a dying kernel that costs only the cells from the crash on);
+  without test code, a dying kernel that costs only the cells from the crash on, test cells scored from the
+  kernel's replies); :mod:`~helpers.instructor.guard`: the check they run in the kernel before each test cell;
 - :mod:`~helpers.instructor.report`: rows, ``grades.csv``, ``scores.json`` and failures in words;
 - :mod:`~helpers.instructor.grader`: the whole run; :mod:`~helpers.instructor.shards`: a class cut in parts,
   and the parts merged; :mod:`~helpers.instructor.cli`: the command line.
 """
 
-__all__ = ["batch", "cli", "course", "grader", "intake", "limits", "preprocessors", "repair", "report", "sandbox",
-           "shards"]
+__all__ = ["batch", "cli", "course", "grader", "guard", "intake", "limits", "preprocessors", "repair", "report",
+           "sandbox", "shards"]

@@ -15,7 +15,7 @@ import json
 import os
 import subprocess
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 __all__ = ["Job", "Outcome", "run_jobs"]
 
@@ -37,12 +37,18 @@ class Job:
 
 @dataclass
 class Outcome:
-    """What nbgrader said of one job: whether each step succeeded, and its log (tracebacks included)."""
+    """What nbgrader said of one job: whether each step succeeded, its log (tracebacks included), and the runs.
+
+    ``runs`` is ``{notebook name: run}``, each test cell's verdict as the grading process recorded it from the
+    kernel's replies (:func:`.preprocessors.take_runs`), sent back on the worker's private result channel: the
+    scores come from these, never from a file student code could have written.
+    """
 
     graded: bool
     log: str
     feedback: bool = False
     feedback_log: str = ""
+    runs: dict = field(default_factory=dict)
 
 
 def _config(job: Job):
@@ -64,11 +70,30 @@ def _text(result: dict) -> str:
     return "\n".join(part for part in (result.get("log", ""), result.get("error", "")) if part)
 
 
+def _forget_manual_scores(coursedir, job: Job) -> list[str]:
+    """Empty the manual scores of the job's grades in its throwaway gradebook, so that the feedback shows the
+    scores of the verdicts; the grade ids that had one (no instructor wrote any there: only student code can)."""
+    from nbgrader.api import Gradebook
+
+    forged = []
+    with Gradebook(coursedir.db_url) as gb:
+        for notebook in gb.find_submission(job.assignment, job.student).notebooks:
+            for grade in notebook.grades:
+                if grade.manual_score is not None:
+                    forged.append(grade.name)
+                grade.manual_score = None
+                grade.needs_manual_grade = grade.auto_score is None
+        gb.db.commit()
+    return forged
+
+
 def grade_job(job: Job) -> Outcome:
     """Autograde, then write the feedback of, one job in this process (the worker's loop body)."""
     from nbgrader.converters import Autograde, GenerateFeedback
     from nbgrader.coursedir import CourseDirectory
     from nbgrader.utils import capture_log
+
+    from .preprocessors import take_runs
 
     os.chdir(job.course)
     os.environ.clear()
@@ -78,9 +103,18 @@ def grade_job(job: Job) -> Outcome:
     coursedir.assignment_id, coursedir.student_id = job.assignment, job.student
     autograde = Autograde(coursedir=coursedir, config=config)
     autograde.force, autograde.create_student = True, True
+    take_runs(job.student, job.assignment)  # none left from an earlier try
     graded = capture_log(autograde)
-    outcome = Outcome(graded["success"], _text(graded))
+    outcome = Outcome(graded["success"], _text(graded), runs=take_runs(job.student, job.assignment))
     if outcome.graded:
+        try:
+            forged = _forget_manual_scores(coursedir, job)
+        except Exception as error:  # noqa: BLE001 - a damaged gradebook costs the feedback, not the grade
+            outcome.feedback_log = f"could not reset the gradebook's manual scores: {type(error).__name__}: {error}"
+            return outcome
+        for run in outcome.runs.values() if forged else ():
+            run["tampering"].append(f"manual scores written into the grading copy's gradebook ({', '.join(forged)}): "
+                                    "ignored, the scores are the tests' verdicts")
         feedback = GenerateFeedback(coursedir=coursedir, config=config)
         feedback.force = True
         written = capture_log(feedback)

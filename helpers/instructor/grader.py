@@ -9,11 +9,13 @@ gradebook; the source notebooks are then removed from that copy. Each submission
 restored from the gradebook). The kernel runs in a bubblewrap sandbox (:mod:`.sandbox`): it reads the Python
 environment, ``helpers``, the release and the data, writes only its own folder and HOME, and sees no network,
 solutions, gradebook, classmates or results. A kernel that dies costs the cells from the crash on
-(``SurviveDeadKernel``, set in ``nbgrader_config.py``). Scores are read from the gradebook only if nbgrader wrote
-the autograded notebook (:mod:`.report`). nbgrader's generate_feedback writes HTML feedback, without hidden tests
-(``nbgrader_config.py``); only each student's own feedback and autograded files are copied to ``out``.
-``solutions/``, ``notebooks/`` and the students' files are never modified. ``shard=(i, n)`` grades the i-th of n
-parts of the class (:mod:`.shards`).
+(``SurviveDeadKernel``, set in ``nbgrader_config.py``). Each test cell's verdict is the kernel's reply to it,
+recorded by the grading process (``RecordVerdicts``), the cell run as released whatever hooks the student
+installed (:mod:`.guard`); the scores come from those verdicts and the release's points, never from a file
+student code could have written (:mod:`.report`). nbgrader's generate_feedback writes HTML feedback, without
+hidden tests (``nbgrader_config.py``); only each student's own feedback and autograded files are copied to
+``out``. ``solutions/``, ``notebooks/`` and the students' files are never modified. ``shard=(i, n)`` grades the
+i-th of n parts of the class (:mod:`.shards`).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from .batch import Job, Outcome, run_jobs
 from .intake import Submission, collect, read_submission
 from .limits import CELL_TIMEOUT_S
 from .repair import normalise, repair_grading_marks, restore_deleted_cells
-from .report import explain_failure, outcome_notes, rows_of, write_results
+from .report import explain_failure, outcome_notes, rows_of, score_of, write_results
 
 __all__ = ["JOB_MEMORY_GB", "cores", "default_jobs", "grade", "record", "submit", "thread_share"]
 
@@ -133,7 +135,7 @@ def _grade_students(scratch: Path, bases: dict, chosen: dict, wanted: dict[str, 
         else:
             log_lines.append(f"# {sub.id}: not graded: {sub.notes[-1]}")
     for (sub, course, a, notebook), outcome in zip(graded, run_jobs(todo, log, jobs)):
-        log_lines += record(course, sub, a, notebook, outcome, int(timeout))
+        log_lines += record(course, sub, a, notebook, outcome, int(timeout), releases[a])
         if not bwrap:
             sub.notes.append(sandbox.NO_SANDBOX_NOTE)
         for kind in ("feedback", "autograded"):
@@ -209,22 +211,23 @@ def submit(course: Path, sub: Submission, assignment: str, notebook: str, releas
     return True
 
 
-def record(course: Path, sub: Submission, assignment: str, notebook: str, outcome: Outcome, timeout: int) -> list[str]:
-    """Read what nbgrader made of ``sub`` into it; return the log lines.
+def record(course: Path, sub: Submission, assignment: str, notebook: str, outcome: Outcome, timeout: int,
+           release) -> list[str]:
+    """Score ``sub`` from the verdicts of ``outcome`` and the points of ``release``; return the log lines.
 
-    ``sub.status`` becomes ``graded`` only if nbgrader wrote the autograded notebook and its scores; else
-    ``failed``, with what went wrong in words.
+    ``sub.status`` becomes ``graded`` only if nbgrader graded the notebook and the grading process sent its
+    verdicts; else ``failed``, with what went wrong in words. Nothing is read from ``course``, where student
+    code ran.
     """
     lines = [f"$ nbgrader autograde {assignment} --student {sub.id} --force  # {sub.student}", outcome.log]
-    cells = courses.autograded_cells(course, sub.id, assignment, notebook)
-    scores = courses.read_scores(course, assignment, notebook, [sub.id]) if cells else {}
-    if not outcome.graded or not cells or sub.id not in scores:
+    run = outcome.runs.get(Path(notebook).stem)
+    if not outcome.graded or run is None:
         sub.status = "failed"
         sub.notes.append(f"nbgrader could not grade this notebook: {explain_failure(outcome.log)} "
                          "(details in grading.log)")
         return lines
-    sub.status, sub.score = "graded", scores[sub.id]
-    sub.notes += outcome_notes(cells, timeout)
+    sub.status, sub.score = "graded", score_of(release, run)
+    sub.notes += outcome_notes(run, timeout)
     lines += [f"$ nbgrader generate_feedback {assignment} --student {sub.id} --force  # {sub.student}",
               outcome.feedback_log]
     if not outcome.feedback:

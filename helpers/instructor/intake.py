@@ -11,6 +11,13 @@ A file is matched to an assignment by its name once Colab's ``Copy of`` prefix(e
 A renamed notebook whose nbgrader cells belong to exactly one assignment is that assignment, with a note.
 Files that are not notebooks, empty notebooks and notebooks of no known assignment get a clear message.
 
+No one is lost (:func:`fold_extras`): every student folder and flat-file name gets a row; a folder with nothing
+gradable (empty, or only hidden files) gets a ``missing`` row saying what it holds. A folder whose only copy of a
+notebook is Jupyter's checkpoint (``.ipynb_checkpoints/NAME-checkpoint.ipynb``, the last save Jupyter kept) is
+graded from it, with a note: it is the student's own work, and a row that says where the grade came from lets
+the instructor check it, where a zero would lose it. Files beside a notebook that are not notebooks (Colab's
+``.py`` and ``.html`` downloads, a PDF) are named in that notebook's row, not given rows of their own.
+
 Students: each is shown by name exactly as given (Unicode NFC, outer spaces removed) and known to nbgrader
 by an id of its own, ``zoe-martin-1a2b3c4d``: the name in ASCII plus a hash of the exact name, so that no
 two students share an id (王伟 and 李娜, Zoë and Zoé, anna and Anna), and none starts with ``-``.
@@ -24,10 +31,11 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["FLAT_SEPARATOR", "Submission", "clean_name", "collect", "grade_ids", "read_submission", "student_id",
-           "student_ids", "student_name"]
+__all__ = ["CHECKPOINTS", "FLAT_SEPARATOR", "Submission", "clean_name", "collect", "fold_extras", "grade_ids",
+           "read_submission", "student_id", "student_ids", "student_name"]
 
 FLAT_SEPARATOR = " - "
+CHECKPOINTS = ".ipynb_checkpoints"  # Jupyter's folder of checkpoint copies, NAME-checkpoint.ipynb
 
 
 @dataclass
@@ -39,9 +47,10 @@ class Submission:
     name: str = ""  # the file's name without the "<student> - " prefix of the flat layout
     assignment: str | None = None
     notebook: object | None = None  # nbformat.NotebookNode once read
-    status: str = "pending"  # pending, graded, invalid, empty, unidentified, duplicate, skipped, failed
+    status: str = "pending"  # pending, graded, invalid, empty, unidentified, duplicate, skipped, failed, missing,
+    # or beside (a file that is not a notebook, named in the row of its student's notebook)
     notes: list[str] = field(default_factory=list)
-    score: dict | None = None  # course.read_scores' entry once graded
+    score: dict | None = None  # report.score_of's entry once graded
     id: str = ""  # the nbgrader student id and folder name: unique in the class (see student_ids)
 
 
@@ -93,6 +102,7 @@ def clean_name(file_name: str) -> str:
     while True:
         shorter = re.sub(r"^\s*copy of\s+", "", stem, flags=re.IGNORECASE)
         shorter = re.sub(r"\s*\(\d+\)\s*$", "", shorter)
+        shorter = re.sub(r"-checkpoint$", "", shorter)  # Jupyter's checkpoint copy
         if shorter == stem:
             return stem.strip()
         stem = shorter
@@ -102,6 +112,31 @@ def _hidden(name: str) -> bool:
     return name.startswith(".") or name == "__MACOSX"
 
 
+def _folder_files(student: str, folder: Path) -> list[Submission]:
+    """The files of a student's folder; checkpoint copies of notebooks it lacks; else one ``missing`` entry."""
+    inside = sorted(p for p in folder.rglob("*") if p.is_file())
+    visible = [p for p in inside if not any(_hidden(part) for part in p.relative_to(folder).parts)]
+    found = [Submission(student, p, p.name) for p in visible]
+    have = {clean_name(p.name) for p in visible if p.name.lower().endswith(".ipynb")}
+    for path in inside:
+        parts = path.relative_to(folder).parts
+        if (len(parts) > 1 and parts[-2] == CHECKPOINTS and path.name.endswith("-checkpoint.ipynb")
+                and not any(_hidden(part) for part in parts[:-2]) and clean_name(path.name) not in have):
+            have.add(clean_name(path.name))
+            sub = Submission(student, path, path.name)
+            sub.notes.append(f"only Jupyter's checkpoint copy was found ({'/'.join(parts)}): graded it (the last "
+                             "save Jupyter kept, possibly older than the student's notebook)")
+            found.append(sub)
+    if not found:
+        hidden = [str(p.relative_to(folder)) for p in inside]
+        sub = Submission(student, folder, "", status="missing")
+        sub.notes.append(f"no notebook: the folder {folder.name}/ is empty" if not hidden else
+                         f"no notebook: the folder {folder.name}/ holds only hidden files ({', '.join(hidden[:5])}"
+                         + (", ..." if len(hidden) > 5 else "") + ")")
+        found.append(sub)
+    return found
+
+
 def collect(submissions_dir: Path) -> list[Submission]:
     """Every file of ``submissions_dir`` as a :class:`Submission` with its student (see the layouts above)."""
     found = []
@@ -109,9 +144,7 @@ def collect(submissions_dir: Path) -> list[Submission]:
         if _hidden(path.name):
             continue
         if path.is_dir():
-            for inner in sorted(p for p in path.rglob("*") if p.is_file()):
-                if not any(_hidden(part) for part in inner.relative_to(path).parts):
-                    found.append(Submission(student_name(path.name), inner, inner.name))
+            found += _folder_files(student_name(path.name), path)
         elif FLAT_SEPARATOR in path.name:
             student, name = path.name.split(FLAT_SEPARATOR, 1)
             found.append(Submission(student_name(student), path, name))
@@ -124,6 +157,39 @@ def collect(submissions_dir: Path) -> list[Submission]:
     for sub in found:
         sub.id = ids[sub.student]
     return found
+
+
+def _is_notebook_file(sub: Submission) -> bool:
+    return (sub.name or sub.path.name).lower().endswith(".ipynb")
+
+
+def fold_extras(subs: list[Submission]) -> None:
+    """Name each student's files that are not notebooks in the row of a notebook (status ``beside``).
+
+    A file goes to the row of its student's notebook for the same assignment, else to the student's first
+    notebook row; a student without a notebook keeps one row per assignment, naming the other files there.
+    """
+    rowless = ("duplicate", "skipped", "beside", "missing")
+    for student in sorted({s.student for s in subs}):
+        mine = [s for s in subs if s.student == student]
+        notebooks = [s for s in mine if _is_notebook_file(s) and s.status not in rowless]
+        extras = [s for s in mine if not _is_notebook_file(s) and s.status == "invalid"]
+        named: dict[int, list[str]] = {}
+        for extra in extras:
+            same = [s for s in mine if _is_notebook_file(s) and s.assignment and s.assignment == extra.assignment]
+            rows = [s for s in same if s.status not in rowless] or ([] if same else notebooks)
+            if same and not rows:  # its notebook is not graded this run
+                extra.status = "skipped"
+                continue
+            if not rows:
+                rows = [s for s in extras if s.assignment == extra.assignment and s.status == "invalid"]
+                if rows[0] is extra:
+                    continue
+            extra.status = "beside"
+            named.setdefault(id(rows[0]), []).append(extra.name or extra.path.name)
+        for sub in mine:
+            if id(sub) in named:
+                sub.notes.append(f"also found, not graded (not notebooks): {', '.join(named[id(sub)])}")
 
 
 def grade_ids(nb) -> set[str]:

@@ -2,7 +2,8 @@
 
 ``grades.csv`` has one row per student and assignment (``student``, ``student_id``, score, a status and a message);
 ``scores.json`` the points per graded cell, by student name. A row says ``graded`` only if nbgrader graded the
-notebook; otherwise ``failed`` and, from nbgrader's log, what went wrong (:func:`explain_failure`).
+notebook; otherwise ``failed`` and, from nbgrader's log, what went wrong (:func:`explain_failure`). Scores come
+from the verdicts the grading process recorded (:func:`score_of`) and the points of the release.
 """
 
 from __future__ import annotations
@@ -12,9 +13,8 @@ import json
 import re
 from pathlib import Path
 
-from .repair import describe_cell
-
-__all__ = ["CSV_COLUMNS", "FAILURES", "KERNEL_DIED", "explain_failure", "outcome_notes", "rows_of", "write_results"]
+__all__ = ["CSV_COLUMNS", "FAILURES", "KERNEL_DIED", "explain_failure", "outcome_notes", "rows_of", "score_of",
+           "write_results"]
 
 CSV_COLUMNS = ["student", "student_id", "assignment", "score", "max_score", "status", "message", "file"]
 KERNEL_DIED = "KernelDied"  # ename of the error output preprocessors.SurviveDeadKernel writes
@@ -50,43 +50,68 @@ def explain_failure(log_text: str) -> str:
     return errors[-1][:300] if errors else "nbgrader stopped without saying why"
 
 
-def _errors(cell, ename: str) -> list:
-    return [o for o in cell.get("outputs", []) if o.get("ename") == ename]
+def score_of(release, run: dict) -> dict:
+    """``{"score", "max_score", "cells": {grade id: points}}`` of a run, with the points of the ``release``.
+
+    A test cell scores its points if its verdict is passed, else 0 (no verdict: 0); an answer graded by hand
+    scores what nbgrader gave it (0 if unanswered, else 0 until graded by hand).
+    """
+    cells = {}
+    for cell in release.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if not meta.get("grade"):
+            continue
+        gid, points = meta["grade_id"], float(meta.get("points", 0))
+        if cell.cell_type == "code" and not meta.get("solution"):
+            cells[gid] = points if run["verdicts"].get(gid, {}).get("passed") else 0.0
+        else:
+            cells[gid] = min(points, float(run["manual"].get(gid) or 0.0))
+    max_score = sum(float(c.metadata.nbgrader.get("points", 0)) for c in release.cells
+                    if c.get("metadata", {}).get("nbgrader", {}).get("grade"))
+    return {"score": sum(cells.values()), "max_score": max_score, "cells": cells}
 
 
-def outcome_notes(cells, timeout: int) -> list[str]:
-    """Notes on an autograded notebook's ``cells``: the cells stopped at the timeout, where the kernel died."""
+def outcome_notes(run: dict, timeout: int) -> list[str]:
+    """Notes on a run: tampering found, cells stopped at the timeout, where the kernel died, manual grades due."""
     notes = []
-    timed_out = [describe_cell(cells, i) for i, c in enumerate(cells) if _errors(c, "CellTimeoutError")]
-    if timed_out:
-        notes.append(f"cell(s) stopped at the {timeout} s timeout: {', '.join(timed_out)}")
-    died = [i for i, c in enumerate(cells)
-            if any("not run" not in o.get("evalue", "") for o in _errors(c, KERNEL_DIED))]
-    if died:
-        lost = [c.metadata.get("nbgrader", {}).get("grade_id") for c in cells[died[0]:]
-                if c.get("metadata", {}).get("nbgrader", {}).get("grade")]
-        notes.append(f"the kernel died in {describe_cell(cells, died[0])} (a crash, os._exit or out of memory): "
+    if run["tampering"]:
+        notes.append("tampering found and undone (the tests ran as released, scored from what ran): "
+                     + "; ".join(run["tampering"]))
+    if run["timed_out"]:
+        notes.append(f"cell(s) stopped at the {timeout} s timeout: {', '.join(run['timed_out'])}")
+    if run["died_in"]:
+        lost = run["lost"]
+        notes.append(f"the kernel died in {run['died_in']} (a crash, os._exit or out of memory): "
                      f"the cells before it kept their points, the tests from there on score 0"
                      + (f" ({', '.join(lost)})" if lost else ""))
+    due = [gid for gid, score in run["manual"].items() if score is None]
+    if due:
+        notes.append(f"to grade by hand (0 until then): {', '.join(due)}")
     return notes
 
 
 def rows_of(subs, known, assignment: str | None = None) -> list[dict]:
     """The rows of ``grades.csv``, sorted by student and assignment.
 
-    One row per submission, except duplicates (an older file of the same student and assignment) and
-    assignments not graded this run; with ``assignment``, a ``missing`` row for every student who sent
-    something, but nothing for it.
+    One row per submission, except duplicates (an older file of the same student and assignment), assignments
+    not graded this run and files that are not notebooks beside a notebook (named in its row,
+    :func:`.intake.fold_extras`); a ``missing`` row for a folder with nothing gradable, and, with
+    ``assignment``, for every student who sent something, but nothing for it, saying what was found.
     """
+    from .intake import fold_extras
+
+    fold_extras(subs)
     maximum = dict.fromkeys(known)
     for sub in subs:
         if sub.status == "graded":
             maximum[sub.assignment] = sub.score["max_score"]
     rows: list[dict] = []
     for sub in subs:
-        if sub.status in ("duplicate", "skipped"):
+        if sub.status in ("duplicate", "skipped", "beside"):
             continue
-        score = sub.score["score"] if sub.status == "graded" else (0.0 if sub.status in ("empty", "invalid")
+        if sub.status == "missing":
+            sub.assignment = sub.assignment or assignment
+        score = sub.score["score"] if sub.status == "graded" else (0.0 if sub.status in ("empty", "invalid", "missing")
                                                                      and sub.assignment else "")
         rows.append({"student": sub.student, "student_id": sub.id, "assignment": sub.assignment or "", "score": score,
                      "max_score": maximum.get(sub.assignment) or "" if sub.assignment else "",
@@ -95,9 +120,10 @@ def rows_of(subs, known, assignment: str | None = None) -> list[dict]:
         have = {r["student"] for r in rows if r["assignment"] == assignment}
         ids = {s.student: s.id for s in subs}
         for student in sorted({s.student for s in subs if s.status != "unidentified" or s.assignment} - have):
+            found = [s.name or s.path.name for s in subs if s.student == student]
             rows.append({"student": student, "student_id": ids[student], "assignment": assignment, "score": 0.0,
                          "max_score": maximum.get(assignment) or "", "status": "missing",
-                         "message": f"no notebook for {assignment}", "file": ""})
+                         "message": f"no notebook for {assignment} (found: {', '.join(found)})", "file": ""})
     return sorted(rows, key=lambda r: (r["student"], r["assignment"]))
 
 
