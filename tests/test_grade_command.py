@@ -320,9 +320,11 @@ def test_a_displayed_value_does_not_pass_a_failing_test(graded):
 
 @pytest.mark.grading
 def test_a_manual_score_written_into_the_gradebook_is_not_a_grade(graded):
-    """The displayer's code also gave every grade of its grading copy's gradebook its maximum as a manual score."""
+    """The displayer's code also tries to give every grade of its grading copy's gradebook its maximum as a manual
+    score. In the sandbox it finds no gradebook, so nothing is forged (without a sandbox, the forgery is ignored
+    and named: test_grade_robust); its score is its verdicts'."""
     assert graded.score("displayer") == sum(points().values()) - points()["top-k-tests"], graded.rows["displayer"]
-    assert "manual scores written into the grading copy's gradebook" in graded.rows["displayer"]["message"]
+    assert "manual scores" not in graded.rows["displayer"]["message"], graded.rows["displayer"]
 
 
 @pytest.mark.grading

@@ -336,6 +336,26 @@ def test_what_a_notebook_prints_is_never_read_as_a_result(tiny_course, tmp_path)
     assert [o.graded for o in outcomes] == [True, True] and "FORGED" not in outcomes[0].log, outcomes
 
 
+FORGE_MANUAL_SCORES = """import pathlib, sqlite3
+for _place in [pathlib.Path.cwd(), *pathlib.Path.cwd().parents]:
+    if (_place / "gradebook.db").exists():
+        with sqlite3.connect(_place / "gradebook.db") as _db:
+            _db.execute("UPDATE grade SET manual_score = "
+                        "(SELECT max_score FROM grade_cells WHERE grade_cells.id = grade.cell_id)")
+"""
+
+
+def test_manual_scores_written_without_a_sandbox_are_ignored_and_named(tiny_course, tmp_path):
+    """Without the sandbox (these jobs run none) student code reaches its copy's gradebook and gives every grade its
+    maximum as a manual score: the score comes from the verdicts all the same, and the run names what was written."""
+    forger = answered(tiny_course, greet=False)
+    forger.cells.insert(1, new_code_cell(FORGE_MANUAL_SCORES))
+    (outcome,) = batch.run_jobs(_jobs(tiny_course, tmp_path, {"forger": forger}))
+    run = outcome.runs[TINY]
+    assert report.score_of(release(tiny_course), run)["score"] == POINTS["double-tests"], run
+    assert any("manual scores written into the grading copy's gradebook" in note for note in run["tampering"]), run
+
+
 @pytest.mark.parametrize("log, words", [
     ("nbclient.exceptions.DeadKernelError: Kernel died", "kernel died"),
     ("One or more notebooks in the assignment use an old version \nof the nbgrader metadata", "outdated"),
