@@ -16,7 +16,8 @@ features (:func:`helpers.recipes.probe`), so phase 2 is compared with a head tha
 fine-tuning trains ``layers[k:]`` (BatchNorm frozen, recompiled: :func:`helpers.recipes.rest_with_head`) on the
 cached outputs of the frozen ``layers[:k]`` (:mod:`helpers.prefix`: the same weights as end to end, for the
 cost of the rest); networks from scratch get their own rate (:data:`helpers.recipes.SCRATCH_RATE`) and a fixed
-budget of updates at which their curves have levelled off (``SCRATCH_UPDATES``; printed curves: ``--curves``).
+budget of updates at which their curves have levelled off (``SCRATCH_UPDATES``; ``--raw`` prints every score and
+05's mean learning curves).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from helpers import data, freezing, ledger, models, prefix, recipes
 
 # The ledger's design (photos a class, epochs): sizes that every mode's data has; the rest comes from settings.
 FLOWER_SPLIT = (60, 40, 100)  # 03 and 05's pipeline: train, validation (to pick k), held-out test, a class
-FINE_TUNE_EPOCHS = 20  # phase 2 on 300 photos: 200 updates at FINE_TUNE_RATE, where the curves level off
+FINE_TUNE_UPDATES = 200  # phase 2: Adam updates (batch 32) at FINE_TUNE_RATE, 20 epochs of 300 photos: levelled off
 DIGIT_SPLIT = (30, 40)  # 03's BatchNorm lesson on digits: train, test a class
 GRID_SIZES = (10, 50)  # 04: the fewer and the more images a class
 GRID_TEST = (100, 60)  # 04: held-out images a class of flowers and digits
@@ -62,9 +63,18 @@ def photos():
 
 
 @functools.cache
-def digit_images():
-    """scikit-learn's digits at half the mode's image size (their 8 x 8 pixels hold no more), as float32."""
-    return data.digits(_cfg().image_size // 2)
+def digit_images(size: int):
+    """scikit-learn's digits (8 x 8 pixels, upscaled) at ``size`` pixels, as float32 in [0, 255]."""
+    return data.digits(size)
+
+
+def images(dataset: str):
+    """``(x, y)`` of a data set: ``"flowers"`` (the mode's image size), ``"digits"`` at the base's resolution
+    (the mode's image size) or ``"digits-half"`` at half of it (the BatchNorm lesson: a quarter of the cost)."""
+    if dataset == "flowers":
+        return photos()[:2]
+    size = _cfg().image_size
+    return digit_images(size // 2 if dataset == "digits-half" else size)
 
 
 def _preprocess():
@@ -90,7 +100,7 @@ def fresh_base(size: int):
 @functools.cache
 def cached(dataset: str, k: int):
     """The frozen ``layers[:k]``'s outputs for every image of ``dataset`` (k = all layers: the final maps)."""
-    x = photos()[0] if dataset == "flowers" else digit_images()[0]
+    x = images(dataset)[0]
     base = fresh_base(x.shape[1])
     freezing.unfreeze_from(base, k) if k < len(base.layers) else setattr(base, "trainable", False)
     cut = prefix.prefix_of(base, k, _preprocess()) if k < len(base.layers) else prefix.classifier(
@@ -100,15 +110,17 @@ def cached(dataset: str, k: int):
 
 def final_pooled(dataset: str) -> np.ndarray:
     """The pretrained base's pooled features of every image of ``dataset``."""
-    x = photos()[0] if dataset == "flowers" else digit_images()[0]
+    x = images(dataset)[0]
     return recipes.pooled(cached(dataset, len(base_at(x.shape[1])[0].layers)))
 
 
 def fine_tuned(dataset, k, head, train, test, seed, rate=freezing.FINE_TUNE_RATE, head_rate=None,
-               batchnorm_frozen=True, epochs=FINE_TUNE_EPOCHS, val=None):
-    """Held-out accuracy (and validation accuracy) after fine-tuning ``layers[k:]`` from ``head``."""
-    x_all, y_all = (photos() if dataset == "flowers" else digit_images())[:2]
+               batchnorm_frozen=True, val=None):
+    """Held-out accuracy (and validation accuracy) after fine-tuning ``layers[k:]`` from ``head`` for
+    :data:`FINE_TUNE_UPDATES` updates (whatever the size of the training set)."""
+    x_all, y_all = images(dataset)
     maps = cached(dataset, k)
+    epochs = math.ceil(FINE_TUNE_UPDATES / math.ceil(len(train) / _cfg().batch_size))
     base = fresh_base(x_all.shape[1])
     helpers.set_seeds(seed)
     model = recipes.rest_with_head(base, k, head, batchnorm_frozen)
@@ -160,29 +172,41 @@ def lesson_features(seeds):
                            "pretrained features", "16x16 pixels")]
 
 
+def _new_head(features: int, classes: int, seed: int):
+    """A new softmax layer's ``(kernel, bias)``: Glorot-uniform kernel (Keras's default), zero bias, seeded."""
+    limit = math.sqrt(6 / (features + classes))
+    kernel = np.random.default_rng(seed).uniform(-limit, limit, (features, classes)).astype("float32")
+    return kernel, np.zeros(classes, "float32")
+
+
 def lesson_fine_tuning(seeds):
     """03: fine-tuning the top vs the head alone, the sweep's best k, two rates, a 100x rate."""
     x, y, _ = photos()
     features = final_pooled("flowers")
     boundaries = freezing.block_boundaries(base_at(x.shape[1])[0])
     at, candidates = boundaries[-3], boundaries[-5:-1]  # the notebook's k; the sweep
-    steps = FINE_TUNE_EPOCHS
-    s = {name: [] for name in ("head", "alone", "top", "best", "two", "high")}
+    epochs = math.ceil(FINE_TUNE_UPDATES / math.ceil(FLOWER_SPLIT[0] * len(np.unique(y)) / _cfg().batch_size))
+    s = {name: [] for name in ("head", "alone", "top", "best", "two", "high", "new, one", "new, two")}
     for seed in seeds:
         train, val, test = recipes.per_class(y, FLOWER_SPLIT, seed)
         head = recipes.probe(features[train], y[train], seed)
         s["head"].append(recipes.probe_accuracy(features, y, train, test, seed))
-        s["alone"].append(head_alone(features, y, head, train, test, seed, steps))
+        s["alone"].append(head_alone(features, y, head, train, test, seed, epochs))
         sweep = {k: fine_tuned("flowers", k, head, train, test, seed, val=val) for k in candidates}
         s["top"].append(sweep[at][0])
         s["best"].append(sweep[max(candidates, key=lambda k: (sweep[k][1], -k))][0])  # picked on validation
         s["two"].append(fine_tuned("flowers", at, head, train, test, seed, head_rate=freezing.HEAD_RATE))
+        new = _new_head(features.shape[1], len(np.unique(y)), seed)  # phase 1 skipped: where two rates matter
+        s["new, one"].append(fine_tuned("flowers", at, new, train, test, seed))
+        s["new, two"].append(fine_tuned("flowers", at, new, train, test, seed, head_rate=freezing.HEAD_RATE))
         s["high"].append(fine_tuned("flowers", at, head, train, test, seed, rate=100 * freezing.FINE_TUNE_RATE))
     RAW.append(("03 fine-tuning", s))
     return [ledger.compare("03 fine-tune top vs head alone", s["top"], s["alone"],
                            f"head + layers[{at}:] at {freezing.FINE_TUNE_RATE:g}", "head alone, same epochs"),
             ledger.compare("03 best k vs no fine-tuning", s["best"], s["head"], "best k (validation)", "phase 1"),
-            ledger.compare("03 two rates vs one", s["two"], s["top"],
+            ledger.compare("03 two rates vs one, after phase 1", s["two"], s["top"],
+                           f"head {freezing.HEAD_RATE:g}, base {freezing.FINE_TUNE_RATE:g}", "one rate"),
+            ledger.compare("03 two rates vs one, new head", s["new, two"], s["new, one"],
                            f"head {freezing.HEAD_RATE:g}, base {freezing.FINE_TUNE_RATE:g}", "one rate"),
             ledger.compare("03 course rate vs 100x", s["top"], s["high"], f"{freezing.FINE_TUNE_RATE:g}",
                            f"{100 * freezing.FINE_TUNE_RATE:g}")]
@@ -190,15 +214,15 @@ def lesson_fine_tuning(seeds):
 
 def lesson_batchnorm(seeds):
     """03: fine-tuning from the middle of the base on digits, BatchNorm frozen vs trainable."""
-    _, y = digit_images()
-    features = final_pooled("digits")
-    k = freezing.boundary_near(base_at(digit_images()[0].shape[1])[0], 0.5)
+    x, y = images("digits-half")
+    features = final_pooled("digits-half")
+    k = freezing.boundary_near(base_at(x.shape[1])[0], 0.5)
     frozen, trainable = [], []
     for seed in seeds:
         train, test = recipes.per_class(y, DIGIT_SPLIT, seed)
         head = recipes.probe(features[train], y[train], seed)
-        frozen.append(fine_tuned("digits", k, head, train, test, seed))
-        trainable.append(fine_tuned("digits", k, head, train, test, seed, batchnorm_frozen=False))
+        frozen.append(fine_tuned("digits-half", k, head, train, test, seed))
+        trainable.append(fine_tuned("digits-half", k, head, train, test, seed, batchnorm_frozen=False))
     RAW.append(("03 BatchNorm", {"frozen": frozen, "trainable": trainable}))
     return [ledger.compare("03 BatchNorm frozen vs trainable", frozen, trainable, f"digits, layers[{k}:], frozen",
                            "trainable")]
@@ -233,8 +257,8 @@ def lesson_grid(seeds):
     """04: in each cell (flowers/digits x fewer/more), the best transfer strategy vs a fair network from scratch."""
     out = []
     for dataset, test_n in zip(("flowers", "digits"), GRID_TEST):
-        x, y = (photos() if dataset == "flowers" else digit_images())[:2]
-        small = _half(x) if dataset == "flowers" else x.astype("float32")
+        x, y = images(dataset)
+        small = _half(x) if dataset == "flowers" else _half(_half(x))  # digits: 32 px hold their 8 x 8 pixels
         k = freezing.boundary_near(base_at(x.shape[1])[0], 0.5)
         final, earlier = final_pooled(dataset), recipes.pooled(cached(dataset, k))
         for per_class in GRID_SIZES:
@@ -273,6 +297,7 @@ def lesson_develop(seeds):
     imagenet = final_pooled("flowers")
     q = {name: [] for name in ("transfer", "scratch")}
     probes = {"imagenet": [], "transfer": []}
+    mean_curves: dict = {}
     for seed in seeds:
         target, test = (rest[part] for part in recipes.per_class(y[rest], (FEW, CURVE_TEST), seed))
         helpers.set_seeds(seed)
@@ -281,10 +306,12 @@ def lesson_develop(seeds):
                                                 CURVE_EPOCHS, FEATURE_HEAD_RATE, 16, seed),
                   "scratch": scratch_curve(small, y, target, test, len(names), seed, CURVE_EPOCHS, 16)}
         for name, curve in curves.items():
+            mean_curves.setdefault(name, []).append(curve)
             q[name].append((curve[0], np.mean(np.diff(curve[:WINDOW + 1])), np.mean(curve[-WINDOW:])))
         probes["imagenet"].append(recipes.probe_accuracy(imagenet, y, target, test, seed))
         probes["transfer"].append(recipes.probe_accuracy(body_features, y, target, test, seed))
-    RAW.append(("05 develop-model", {**{f"{n} start/slope/asymptote": v for n, v in q.items()}, **probes}))
+    RAW.append(("05 develop-model", {**{f"{n} start/slope/asymptote": v for n, v in q.items()}, **probes,
+                                     **{f"{n} mean curve": np.mean(c, axis=0) for n, c in mean_curves.items()}}))
     t, s = np.array(q["transfer"]), np.array(q["scratch"])
     return [ledger.compare(f"05 transfer vs scratch: {what}", t[:, i], s[:, i], "transfer 4 -> 5", "from scratch")
             for i, what in enumerate(("start", "slope", "asymptote"))] + [

@@ -42,7 +42,9 @@ def test_a_comparison_reports_mean_sd_seeds_and_verdict():
                        5, "visible"]
     assert str(c).startswith("pretrained minus random: +0.292") and str(c).endswith(": visible")
     noisy = ledger.compare("noise", [0.5, 0.6, 0.4], [0.55, 0.5, 0.45])
-    assert noisy.verdict == "not visible" and "not visible" in str(noisy)
+    assert noisy.verdict == "not visible" and "not visible" in str(noisy) and not noisy.reversed
+    other_way = ledger.compare("reversed", [0.3, 0.35, 0.28], [0.6, 0.62, 0.58])
+    assert not other_way.visible and other_way.reversed and other_way.verdict == "not visible (reversed)"
 
 
 def test_the_closing_line_counts_visible_lessons():
