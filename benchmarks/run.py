@@ -3,6 +3,7 @@
     COURSE_MODE=small python benchmarks/run.py            # every section
     COURSE_MODE=small python benchmarks/run.py notebooks  # sections whose name contains "notebooks"
     python benchmarks/run.py full-cost [--complete] [--notebooks 01 02 ...]  # full mode's minutes and memory
+    python benchmarks/run.py lessons [--only NAME] [--seeds N]  # the ledger of lessons (benchmarks/lessons.py)
 
 Each ``benchmarks/bench_*.py`` defines ``SECTIONS``: a list of functions returning
 ``(title, headers, rows)``; this script runs them and prints one table each.
@@ -40,6 +41,10 @@ def main(argv: list[str]) -> int:
         import full_cost
 
         return full_cost.main(argv[1:])
+    if argv[:1] == ["lessons"]:  # the ledger of lessons: see benchmarks/lessons.py
+        import lessons
+
+        return lessons.main(argv[1:])
     wanted = argv[0] if argv else ""
     for path in sorted(HERE.glob("bench_*.py")):
         module = importlib.import_module(path.stem)

@@ -60,8 +60,13 @@ class Comparison:
         return visible(self.differences)
 
     @property
+    def reversed(self) -> bool:
+        """True when the difference is visible the other way: ``b`` better than ``a`` beyond the noise."""
+        return visible([-d for d in self.differences])
+
+    @property
     def verdict(self) -> str:
-        return "visible" if self.visible else "not visible"
+        return "visible" if self.visible else "not visible (reversed)" if self.reversed else "not visible"
 
     def row(self) -> list:
         """The ledger's row: lesson, compared, mean difference, SD, seeds, verdict."""
