@@ -139,7 +139,7 @@ def _grade_students(scratch: Path, bases: dict, chosen: dict, wanted: dict[str, 
         if not bwrap:
             sub.notes.append(sandbox.NO_SANDBOX_NOTE)
         for kind in ("feedback", "autograded"):
-            _copy_files(course / kind / sub.id / a, out / kind / sub.id / a)
+            shards.copy_files(course / kind / sub.id / a, out / kind / sub.id / a)
     return log_lines
 
 
@@ -165,18 +165,6 @@ def thread_share(jobs: int) -> dict[str, str]:
     """The environment that gives each of ``jobs`` kernels its share of the cores for TensorFlow's threads."""
     share = str(max(1, cores() // max(1, jobs)))
     return {"TF_NUM_INTRAOP_THREADS": share, "TF_NUM_INTEROP_THREADS": share, "OMP_NUM_THREADS": share}
-
-
-def _copy_files(source: Path, target: Path) -> None:
-    """The regular files under ``source`` copied to ``target``; links (which could point anywhere) left out."""
-    for folder, dirs, files in os.walk(source):
-        dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(folder, d))]
-        for name in files:
-            path = Path(folder) / name
-            if path.is_symlink() or not path.is_file():
-                continue
-            (target / path.relative_to(source)).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, target / path.relative_to(source))
 
 
 def _repaired(sub: Submission, release):

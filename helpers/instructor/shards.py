@@ -19,7 +19,7 @@ from pathlib import Path
 
 from .report import CSV_COLUMNS
 
-__all__ = ["MARKER", "merge", "parse", "select", "write_marker"]
+__all__ = ["MARKER", "copy_files", "merge", "parse", "select", "write_marker"]
 
 MARKER = "shard.json"
 
@@ -74,8 +74,11 @@ def _check_shards(parts: list[dict]) -> None:
                                      + ([f"shard(s) {', '.join(map(str, twice))} given twice"] if twice else [])))
 
 
-def _copy_tree(source: Path, target: Path) -> None:
-    """``source`` copied into ``target`` (regular files only); stop if a file is already there (two parts)."""
+def copy_files(source: Path, target: Path, overwrite: bool = True) -> None:
+    """The regular files under ``source`` copied to ``target``; links (which could point anywhere) left out.
+
+    ``overwrite=False`` stops at a file already in ``target`` (merging: the same file from two parts).
+    """
     for folder, dirs, files in os.walk(source):
         dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(folder, d))]
         for name in files:
@@ -83,7 +86,7 @@ def _copy_tree(source: Path, target: Path) -> None:
             if path.is_symlink() or not path.is_file():
                 continue
             dest = target / path.relative_to(source)
-            if dest.exists():
+            if dest.exists() and not overwrite:
                 raise SystemExit(f"error: {dest.relative_to(target.parent)} is in two parts: are they shards of "
                                  "one class?")
             dest.parent.mkdir(parents=True, exist_ok=True)
@@ -121,7 +124,7 @@ def merge(part_dirs: list[Path], out: Path) -> list[dict]:
                                      encoding="utf-8")
     for kind in ("feedback", "autograded"):
         for part in parts:
-            _copy_tree(part["path"] / kind, out / kind)
+            copy_files(part["path"] / kind, out / kind, overwrite=False)
     (out / "grading.log").write_text("\n".join(f"# {part['path']}\n{part['log']}" for part in parts),
                                      encoding="utf-8")
     return rows
