@@ -23,7 +23,8 @@ ASSIGNMENT = "01-pretrained-models"
 NAME = f"{ASSIGNMENT}.ipynb"
 SOLUTION = ROOT / "solutions" / ASSIGNMENT / NAME
 RELEASE = ROOT / "notebooks" / ASSIGNMENT / NAME
-SKIP_DIRS = {".git", "__pycache__", ".pytest_cache", ".ruff_cache", ".ipynb_checkpoints"}
+# course_cache: the feature cache, which the notebooks that other tests run at the same time (pytest-xdist) fill.
+SKIP_DIRS = {".git", "__pycache__", ".pytest_cache", ".ruff_cache", ".ipynb_checkpoints", "course_cache"}
 
 
 def tree_digest(root: Path) -> dict[str, str]:
