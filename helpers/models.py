@@ -124,13 +124,14 @@ def recalibrate_batchnorm(model, images) -> int:
     variance 1 and its deep activations die or explode. Returns the number of BatchNorm layers set.
     """
     import keras
+    import tensorflow as tf
 
     norms = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
     saved = [(layer.momentum, layer.trainable) for layer in norms]
     for layer in norms:
         layer.momentum, layer.trainable = 0.0, True  # a trainable BatchNorm uses batch statistics in training
-    try:
-        model(images, training=True)
+    try:  # traced, so that each layer's output is freed once used (an eager pass holds them all: 4x the memory)
+        tf.function(lambda batch: model(batch, training=True))(tf.convert_to_tensor(images))
     finally:
         for layer, (momentum, trainable) in zip(norms, saved, strict=True):
             layer.momentum, layer.trainable = momentum, trainable
