@@ -1,6 +1,9 @@
-"""Grading throughput: notebooks graded per minute with 1 job and with one per core, on one class.
+"""Grading: one student's five notebooks, and the throughput on one class with 1 job and one per core.
 
     COURSE_MODE=small python benchmarks/run.py grading
+
+One student: the five assignments with the reference answers, graded in the sandbox with ``--jobs 1`` (what one
+student costs the instructor's machine, in seconds, and whether each got full marks).
 
 The class: ``BENCH_GRADING_STUDENTS`` students (default 4), each sending ``BENCH_GRADING_ASSIGNMENT`` (default
 01-pretrained-models) with the reference answers; graded in the sandbox with ``--jobs 1`` and ``--jobs N`` (the
@@ -37,6 +40,29 @@ def _answered(assignment: str):
     return nb, solution.name
 
 
+def one_student():
+    """Seconds to grade one student's five notebooks (reference answers) with 1 job, sandboxed."""
+    import nbformat
+
+    from helpers.instructor import course as courses
+    from helpers.instructor import grader
+
+    assignments = courses.assignments(ROOT)
+    with tempfile.TemporaryDirectory(prefix="bench-grading-one-") as where:
+        student = Path(where) / "submissions" / "student 1"
+        student.mkdir(parents=True)
+        for assignment in assignments:
+            nb, name = _answered(assignment)
+            nbformat.write(nb, student / name)
+        start = time.perf_counter()
+        graded = grader.grade(student.parent, Path(where) / "out", log=lambda *a: None, jobs=1)
+        wall = time.perf_counter() - start
+    rows = [[r["assignment"], f"{r['score']}/{r['max_score']}", r["status"]] for r in graded]
+    rows.append(["all five", f"{wall:.0f} s", ""])
+    return (f"Grading one student's {len(assignments)} notebooks ({grader.cores()} cores, sandboxed, 1 job)",
+            ["notebook", "score", "status"], rows)
+
+
 def grading_throughput():
     """Seconds and notebooks per minute for 1 and N jobs on the same class, and the speed-up."""
     import nbformat
@@ -66,4 +92,4 @@ def grading_throughput():
             ["jobs", "notebooks", "seconds", "notebooks per minute", "full marks", "same grades.csv as 1 job"], rows)
 
 
-SECTIONS = [grading_throughput]
+SECTIONS = [one_student, grading_throughput]
