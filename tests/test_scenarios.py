@@ -95,7 +95,7 @@ def test_earlier_layer_is_the_last_layer_before_a_middle_block_boundary(small_as
 
     base = models.load_base(64)
     k = measure.fine_tune_at(base)
-    assert k in freezing.block_boundaries(base) and freezing.tensors_crossing(base, k) == 1
+    assert k in freezing.block_boundaries(base) and len(freezing.crossing(base, k)) == 1
     assert measure.earlier_layer(base) == freezing.cut_layer(base, k).name == base.layers[k - 1].name
     assert 0.3 * len(base.layers) < k < 0.7 * len(base.layers)
 
