@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from . import config
-from .config import SEED, CourseSetupError
-from .fetch import FETCH_COMMAND, IMAGE_SUFFIXES
+from .config import FETCH_COMMAND, SEED, CourseSetupError
+from .fetch import IMAGE_SUFFIXES
 
 __all__ = ["BadImageWarning", "ImageFolder", "check_image", "list_images", "stratified_split", "decode_image",
            "make_dataset", "load_image_folder", "load_image", "digits", "take_images"]

@@ -12,8 +12,7 @@ import json
 from pathlib import Path
 
 from . import config
-from .config import CourseSetupError, keras_home
-from .fetch import FETCH_COMMAND
+from .config import FETCH_COMMAND, CourseSetupError, keras_home
 
 __all__ = ["base_module", "fetch_top", "fetch_weights", "imagenet_class_names", "imagenet_classifier", "load_base",
            "random_base", "recalibrate_batchnorm", "top_path"]

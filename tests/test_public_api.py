@@ -61,3 +61,60 @@ def test_readme_change_table_names_files_and_names_that_exist():
                 f"the change table says {name} is in {files}, but it is not defined there")
         for test in re.findall(r"tests/test_\w+\.py", row.split(" | ")[2]):
             assert (ROOT / test).exists(), f"the change table runs {test}, which does not exist"
+
+
+
+def _course_imports() -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """``({module: course modules it imports}, {module: names it takes from a package's __init__})`` for every
+    module of ``helpers``, imports inside functions included."""
+    import ast
+
+    root = Path(helpers.__file__).parent
+    paths = {}
+    for path in root.rglob("*.py"):
+        parts = path.relative_to(root.parent).with_suffix("").parts
+        paths[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    packages = {name for name, path in paths.items() if path.name == "__init__.py"}
+    imports, from_faces = {}, {}
+    for name, path in paths.items():
+        package = name if name in packages else name.rpartition(".")[0]
+        found, names = set(), set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                if node.level:
+                    levels = package.split(".")
+                    base = ".".join(levels[:len(levels) - node.level + 1])
+                    module = f"{base}.{node.module}" if node.module else base
+                else:
+                    module = node.module or ""
+                for alias in node.names:
+                    if f"{module}.{alias.name}" in paths:
+                        found.add(f"{module}.{alias.name}")
+                    elif module in paths:
+                        found.add(module)
+                        if module in packages:
+                            names.add(f"{module}.{alias.name}")
+            elif isinstance(node, ast.Import):
+                found.update(alias.name for alias in node.names if alias.name in paths)
+        imports[name] = found - {name}
+        from_faces[name] = names
+    return imports, from_faces
+
+
+def test_no_import_cycle_and_nothing_reaches_back_into_the_package_face():
+    imports, from_faces = _course_imports()
+    assert {"helpers.models", "helpers.fetch", "helpers.instructor.grader"} <= set(imports)  # the walk found them
+    assert imports["helpers.data"] >= {"helpers.config"} and "helpers.setup" in imports["helpers"]
+    # A module takes what it needs from the module that defines it, not from a package's face (its __init__).
+    assert not {name: used for name, used in from_faces.items() if used and name != "helpers"}
+    cycles = []
+    for start in imports:
+        stack = [(start, [start])]
+        while stack:
+            node, path = stack.pop()
+            for nxt in imports[node]:
+                if nxt == start:
+                    cycles.append(path)
+                elif nxt not in path:
+                    stack.append((nxt, path + [nxt]))
+    assert not cycles, cycles
