@@ -12,7 +12,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from helpers import release
+from helpers.instructor import release
 
 ROOT = Path(__file__).resolve().parents[1]
 REPO, REF = "some-school/transfer-learning-2027", "v2.3.4"
@@ -47,8 +47,9 @@ def test_the_course_itself_has_solutions_to_protect():
 @pytest.fixture(scope="module")
 def edition(tmp_path_factory):
     out = tmp_path_factory.mktemp("edition") / "student-edition"
-    result = subprocess.run([sys.executable, "-m", "helpers.release", str(out), "--repo", REPO, "--ref", REF],
-                            cwd=ROOT, capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    command = [sys.executable, "-m", "helpers.instructor.release", str(out), "--repo", REPO, "--ref", REF]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True,
+                            env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert result.returncode == 0, result.stdout + result.stderr
     return out
 

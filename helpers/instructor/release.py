@@ -1,6 +1,6 @@
 """Write the student edition of the course: what students may see, with its links pointing at where it is published.
 
-    python -m helpers.release OUT --repo OWNER/NAME --ref TAG
+    python -m helpers.instructor.release OUT --repo OWNER/NAME --ref TAG
 
 This repository holds the solutions and the hidden tests (``solutions/``, and the tests and benchmarks that
 read them): keep it private. The student edition written to ``OUT`` (a new or empty folder) is a copy of the
@@ -29,11 +29,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+from .course import ROOT  # the course folder
+
 __all__ = [
     "course_files", "student_readme", "point_links", "leaks", "release", "main",
 ]
 
-ROOT = Path(__file__).resolve().parents[1]
 # Top-level paths that never go to students.
 INSTRUCTOR_ONLY = {"solutions", "tests", "benchmarks", ".ci", ".github", "gradebook.db", "submitted", "autograded",
                    "feedback", "source_with_tests", "release", "grading-results"}
@@ -145,7 +146,7 @@ def release(out: Path, repo: str, ref: str, root: Path = ROOT) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m helpers.release", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m helpers.instructor.release", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("out", type=Path, help="where to write the student edition (a new or empty folder)")
     parser.add_argument("--repo", required=True, help="the public repository, OWNER/NAME")
