@@ -14,7 +14,7 @@ from pathlib import Path
 from . import config
 from .config import FETCH_COMMAND, CourseSetupError, keras_home
 
-__all__ = ["base_module", "fetch_top", "fetch_weights", "imagenet_class_names", "imagenet_classifier", "load_base",
+__all__ = ["base_module", "fetch_weights", "imagenet_class_names", "imagenet_classifier", "load_base",
            "random_base", "recalibrate_batchnorm", "top_path"]
 
 KERAS_WEIGHTS_URL = "https://storage.googleapis.com/tensorflow/keras-applications/"
@@ -79,16 +79,6 @@ def top_path() -> Path:
     """Where the Keras cache keeps the mode's base *with* its ImageNet top (224 px)."""
     cfg = config.settings()
     return keras_home() / "models" / cfg.base.with_top_file
-
-
-def fetch_top() -> Path:
-    """Download the mode's base with its ImageNet top into the Keras cache and return its path (nothing if there).
-
-    It is the file ``keras.applications`` downloads for the base with ``weights="imagenet"``, fetched with
-    Keras's own ``get_file`` from the same URL.
-    """
-    cfg = config.settings()
-    return _weights_file(cfg.base, top=True)
 
 
 def fetch_weights(base: config.Base) -> list[Path]:
