@@ -42,8 +42,8 @@ def test_notebooks_use_only_listed_names(notebook):
     assert not unlisted, f"{notebook.name} uses helpers names outside their module's __all__: {unlisted}"
 
 
-def test_readme_change_table_names_files_and_names_that_exist():
-    readme = (ROOT / "README.md").read_text()
+def test_maintainer_guide_change_table_names_files_and_names_that_exist():
+    readme = (ROOT / "docs" / "maintainer.md").read_text()
     table = readme.split("## Changing the course", 1)[1].split("\n## ", 1)[0]
     rows = [line for line in table.splitlines() if line.startswith("| ") and not line.startswith("| ---")][1:]
     assert len(rows) == 5, f"the change table should have five rows, found {len(rows)}"
@@ -118,3 +118,37 @@ def test_no_import_cycle_and_nothing_reaches_back_into_the_package_face():
                 elif nxt not in path:
                     stack.append((nxt, path + [nxt]))
     assert not cycles, cycles
+
+
+PAGES = ["README.md", "docs/instructor.md", "docs/maintainer.md"]
+
+
+def _anchor(heading: str) -> str:
+    """GitHub's anchor of a Markdown heading: lower case, punctuation dropped, spaces to hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_front_door_is_short_and_links_the_guides():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(readme) < 10_000, f"README.md has {len(readme):,} characters: keep it under 10,000"
+    for page in PAGES[1:]:
+        assert f"]({page})" in readme or f"]({page}#" in readme, f"README.md does not link {page}"
+    commands = re.findall(r"```bash\n(.*?)```", readme, re.S)
+    assert "pip install -r requirements.txt" in commands[0] and "bash .ci/run" in commands[1]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_link_of_a_page_leads_somewhere(page):
+    path = ROOT / page
+    text = path.read_text(encoding="utf-8")
+    links = re.findall(r"\]\(([^)\s]+)\)", text)
+    assert links or page != "README.md"
+    for link in links:
+        if re.match(r"[a-z]+:", link):  # https:, mailto: ...: not checked offline
+            continue
+        target, _, anchor = link.partition("#")
+        file = (path.parent / target).resolve() if target else path
+        assert file.exists(), f"{page} links {link}: no such file"
+        if anchor and file.suffix == ".md":
+            headings = re.findall(r"(?m)^#{1,6} (.+)$", file.read_text(encoding="utf-8"))
+            assert anchor in {_anchor(h) for h in headings}, f"{page} links {link}: no such heading"
