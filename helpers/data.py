@@ -8,7 +8,8 @@ empty class folder is an error. :func:`stratified_split` splits the files
 deterministically (stratified, seeded) and :func:`make_dataset` makes cached, prefetched
 ``tf.data`` pipelines of ``(image, label)`` batches with images as float32 in
 ``[0, 255]``, like ``keras.utils.image_dataset_from_directory`` (the cache holds
-the decoded photos as uint8: a quarter of the memory).
+the decoded photos as uint8: a quarter of the memory). Sizes default to the settings passed as ``cfg``
+(default: the kernel's, ``helpers.settings()``).
 """
 
 from __future__ import annotations
@@ -144,7 +145,7 @@ def decode_image(path, image_size: int):
 
 
 def make_dataset(paths, labels, image_size: int | None = None, batch_size: int | None = None,
-                 shuffle: bool = False, seed: int = SEED, cache: bool = True):
+                 shuffle: bool = False, seed: int = SEED, cache: bool = True, cfg: config.Settings | None = None):
     """A batched ``tf.data`` pipeline of ``(image, label)``: decode in parallel, cache, (shuffle), prefetch.
 
     The cache keeps each decoded photo in memory as uint8 (whole pixel values), a quarter of float32's size
@@ -153,7 +154,7 @@ def make_dataset(paths, labels, image_size: int | None = None, batch_size: int |
     """
     import tensorflow as tf
 
-    cfg = config.settings()
+    cfg = cfg or config.settings()
     image_size = image_size or cfg.image_size
     batch_size = batch_size or cfg.batch_size
     labels = np.asarray(labels, dtype="int32")
@@ -168,12 +169,12 @@ def make_dataset(paths, labels, image_size: int | None = None, batch_size: int |
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
-def load_image(path, image_size: int | None = None) -> np.ndarray:
+def load_image(path, image_size: int | None = None, cfg: config.Settings | None = None) -> np.ndarray:
     """One photo as a float32 array ``(size, size, 3)`` in [0, 255], ready for a model's preprocessing.
 
     Its pixels are those :func:`make_dataset` gives for the same file (rounded to whole values).
     """
-    cfg = config.settings()
+    cfg = cfg or config.settings()
     path = Path(path).expanduser()
     if not path.is_file():
         raise FileNotFoundError(f"No image at {path}.")
