@@ -20,13 +20,7 @@ import nbformat
 from nbclient import NotebookClient
 
 from helpers.instructor.limits import CELL_TIMEOUT_S
-from helpers.instructor.repair import grade_id, index_of
-
-
-def is_graded_test(cell) -> bool:
-    """An autograder test cell: graded, not a solution, code."""
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    return cell.cell_type == "code" and bool(meta.get("grade")) and not meta.get("solution")
+from helpers.instructor.marks import grade_id, index_of, is_test
 
 
 def error_of(cell) -> str | None:
@@ -86,7 +80,7 @@ class SolutionKernel:
                 continue
             cell.source = sources.get(index, cell.source)
             self.client.execute_cell(cell, index)
-            if is_graded_test(cell):
+            if is_test(cell):
                 errors[grade_id(cell)] = error_of(cell)
         return errors
 

@@ -7,6 +7,8 @@
 Modules, by concern (students never need them; importing this package imports none of them):
 
 - :mod:`~helpers.instructor.limits`: the course's one cell timeout;
+- :mod:`~helpers.instructor.marks`: the one reader of nbgrader's cell marks (grade id, points, test, answer,
+  locked), with nbgrader's semantics and without importing it;
 - :mod:`~helpers.instructor.intake`: who sent which file, for which assignment;
 - :mod:`~helpers.instructor.repair`: what nbgrader 0.9 would fail on (copied or edited grading cells, deleted
   cells, Colab's format), put right before grading;
@@ -21,5 +23,5 @@ Modules, by concern (students never need them; importing this package imports no
   and the parts merged; :mod:`~helpers.instructor.cli`: the command line.
 """
 
-__all__ = ["batch", "cli", "course", "grader", "guard", "intake", "limits", "preprocessors", "repair", "report",
+__all__ = ["batch", "cli", "course", "grader", "guard", "intake", "limits", "marks", "preprocessors", "repair", "report",
            "sandbox", "shards"]
