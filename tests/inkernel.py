@@ -17,9 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
 
-from helpers.instructor.limits import CELL_TIMEOUT_S
+from helpers.instructor import runner
 from helpers.instructor.marks import grade_id, index_of, is_test
 
 
@@ -47,13 +46,12 @@ class SolutionKernel:
         self.path = Path(shutil.copy(notebook, workdir / notebook.name))
         self.nb = nbformat.read(self.path, as_version=4)
         self.pristine = copy.deepcopy(self.nb.cells)  # nbclient writes executed cells back into self.nb
-        self.client = NotebookClient(self.nb, timeout=CELL_TIMEOUT_S, allow_errors=True, kernel_name="python3",
-                                     resources={"metadata": {"path": str(workdir)}})
+        self.client = runner.client(self.nb, workdir, allow_errors=True)  # the course's cell timeout
         self._kernel = None
         self.errors: dict[int, str] = {}  # cell index -> error of the solution's own run
 
     def __enter__(self) -> SolutionKernel:
-        self._kernel = self.client.setup_kernel()
+        self._kernel = self.client.setup_kernel(env=runner.kernel_env())
         self._kernel.__enter__()
         for index, cell in enumerate(self.nb.cells):
             if cell.cell_type == "code":

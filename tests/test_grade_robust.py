@@ -63,10 +63,9 @@ def tiny_source() -> nbformat.NotebookNode:
 
 def make_tiny_course(root: Path) -> Path:
     """A course with the real nbgrader_config.py and helpers/, and the tiny assignment, its release generated."""
+    courses.make_course(root.parent, only=[], name=root.name)  # the grader's course copy, without its solutions
     (root / "solutions" / TINY).mkdir(parents=True)
     nbformat.write(tiny_source(), root / "solutions" / TINY / f"{TINY}.ipynb")
-    shutil.copy(ROOT / "nbgrader_config.py", root)
-    shutil.copytree(ROOT / "helpers", root / "helpers", ignore=shutil.ignore_patterns("__pycache__"))
     courses.nbgrader(root, "generate_assignment", TINY, "--force")
     (root / "gradebook.db").unlink()
     return root
