@@ -28,13 +28,15 @@ def _answered(assignment: str):
     """The release of ``assignment`` with each answer cell holding the solution's code (markers removed)."""
     import nbformat
 
+    from helpers.instructor import marks
+
     (solution,) = (ROOT / "solutions" / assignment).glob("*.ipynb")
-    answers = {c.metadata["nbgrader"]["grade_id"]: "\n".join(line for line in c.source.splitlines()
-                                                             if not re.search(r"### (BEGIN|END) SOLUTION", line))
-               for c in nbformat.read(solution, as_version=4).cells if c.metadata.get("nbgrader", {}).get("solution")}
+    answers = {marks.grade_id(c): "\n".join(line for line in c.source.splitlines()
+                                            if not re.search(r"### (BEGIN|END) SOLUTION", line))
+               for c in nbformat.read(solution, as_version=4).cells if marks.is_solution(c)}
     nb = nbformat.read(ROOT / "notebooks" / assignment / solution.name, as_version=4)
     for cell in nb.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        grade_id = marks.grade_id(cell)
         if grade_id in answers:
             cell.source = answers[grade_id]
     return nb, solution.name

@@ -5,13 +5,14 @@
     python benchmarks/run.py full-cost --complete           # every fit run to the end with its real epochs
 
 MobileNetV2's ImageNet weights and the full data sets cannot be downloaded here, so this writes stand-in weights
-(``tests/standin.py``) and stand-in data sets of the real sizes (3,670 flower photos, 2,000 + 1,000 cats and
-dogs, made from the mirror's photos) into a temporary ``KERAS_HOME``, then executes each solution notebook in a
-fresh kernel with the real full-mode settings. The notebooks run unchanged: ``full_cost_probe.install`` runs in
-a cell inserted first and times them from the inside. By default a long fit is cut after a few timed steps and
-its seconds projected with its real steps and epochs (see the probe's docstring); everything else (feature
-extraction, predictions, custom loops) runs for real. The peak is the kernel's resident-memory high-water mark.
-Speed and memory only: no accuracy computed on stand-in weights is a result.
+and stand-in data sets of the real sizes (3,670 flower photos, 2,000 + 1,000 cats and dogs, made from the mirror's
+photos) into a temporary ``KERAS_HOME`` (``helpers/instructor/standin.py``), then executes each solution notebook
+in a fresh kernel with the real full-mode settings (``helpers/instructor/runner.py``). The notebooks run
+unchanged: ``full_cost_probe.install`` runs in a cell inserted first and times them from the inside. By default a
+long fit is cut after a few timed steps and its seconds projected with its real steps and epochs (see the probe's
+docstring); everything else (feature extraction, predictions, custom loops) runs for real. The peak is the
+kernel's resident-memory high-water mark. Speed and memory only: no accuracy computed on stand-in weights is a
+result.
 
 Prints a table per notebook and a summary, and writes the summary to ``helpers/full_cost.json``.
 """
@@ -25,7 +26,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -33,8 +33,8 @@ from pathlib import Path
 
 from common import ROOT
 
-sys.path.insert(0, str(ROOT / "tests"))
-import standin  # noqa: E402  (tests/standin.py: stand-in weights and data)
+from helpers.instructor import runner, standin
+from helpers.instructor.limits import COMPLETE_FIT_CELL_TIMEOUT_S, FULL_COST_CELL_TIMEOUT_S
 
 MIRROR = ROOT.parent / "shared" / "assets"
 NOTEBOOKS = {path.parent.name[:2]: path for path in sorted((ROOT / "solutions").glob("*/*.ipynb"))}
@@ -59,10 +59,7 @@ def prepare_home(root: Path) -> Path:
         raise SystemExit(f"The offline mirror is missing at {MIRROR}: the stand-in data are made of its photos.")
     home = root / "keras_home"
     print(f"writing {standin.MARK.lower()} and full-size stand-in data to {home} ...", flush=True)
-    standin.write_standin_weights(home, MIRROR / "flower_photos_small")
-    shutil.copy(MIRROR / "keras_models" / "imagenet_class_index.json", home / "models")
-    standin.write_full_size_data(home / "datasets", MIRROR)
-    return home
+    return standin.make_keras_home(home, MIRROR, full_size=True)
 
 
 class Watchdog(threading.Thread):
@@ -95,10 +92,10 @@ def read_log(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def run_notebook(path: Path, workdir: Path, project: bool, budget: float, kill_mb: float) -> dict:
-    """Execute one notebook with the probe installed; return its log, wall seconds, load and how it ended."""
+def run_notebook(path: Path, workdir: Path, project: bool, budget: float, kill_mb: float, env: dict) -> dict:
+    """Execute one notebook with the probe installed, its kernel in ``env``; return its log, wall seconds, load and
+    how it ended. Its cells stop at the named full-cost timeouts of ``helpers/instructor/limits.py``."""
     import nbformat
-    from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, DeadKernelError
 
     log = workdir / f"{path.stem}.jsonl"
@@ -122,15 +119,14 @@ def run_notebook(path: Path, workdir: Path, project: bool, budget: float, kill_m
                       flush=True)
         shown["lines"] = len(records)
 
-    client = NotebookClient(nb, timeout=None if not project else 3600, kernel_name="python3", allow_errors=True,
-                            on_cell_execute=lambda cell, cell_index, **_: started.append(cell_index - 1),
-                            on_cell_executed=progress,
-                            resources={"metadata": {"path": str(workdir)}})
+    timeout = FULL_COST_CELL_TIMEOUT_S if project else COMPLETE_FIT_CELL_TIMEOUT_S
     watchdog = Watchdog(log, kill_mb)
     watchdog.start()
     load, start, ended = os.getloadavg()[0], time.perf_counter(), "ok"
     try:
-        client.execute()
+        runner.execute(nb, workdir, env=env, timeout=timeout, allow_errors=True,
+                       on_cell_execute=lambda cell, cell_index, **_: started.append(cell_index - 1),
+                       on_cell_executed=progress)
     except (DeadKernelError, CellExecutionError, RuntimeError) as error:
         ended = f"kernel died ({type(error).__name__})"
     finally:
@@ -215,16 +211,14 @@ def main(argv: list[str]) -> int:
     summary, loads = {}, []
     try:
         home = prepare_home(root)
-        os.environ.update(COURSE_MODE="full", KERAS_HOME=str(home), MPLBACKEND="Agg", TF_CPP_MIN_LOG_LEVEL="2",
-                          PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""))
-        for key in ("COURSE_DATA_DIR", "COURSE_TEST_EPOCHS"):
-            os.environ.pop(key, None)
+        env = runner.kernel_env(mode="full", keras_home=home, MPLBACKEND="Agg", TF_CPP_MIN_LOG_LEVEL="2",
+                                COURSE_DATA_DIR=None, COURSE_TEST_EPOCHS=None)
         for number in args.notebooks:
             path = NOTEBOOKS[number]
             print(f"\n{path.parent.name} (load average {os.getloadavg()[0]:.1f} on {machine})", flush=True)
             workdir = root / path.parent.name
             workdir.mkdir()
-            run = run_notebook(path, workdir, not args.complete, args.budget, args.kill_mb)
+            run = run_notebook(path, workdir, not args.complete, args.budget, args.kill_mb, env)
             summary[path.parent.name], rows = summarise(path.parent.name, run)
             loads.append(run["load"])
             print(markdown(["cell", "phase", "s / epoch", "minutes", ""], rows))

@@ -156,8 +156,10 @@ SOLUTION = Path(__file__).resolve().parents[1] / "solutions" / "04-four-scenario
 def _cells() -> dict[str, str]:
     import nbformat
 
+    from helpers.instructor import marks
+
     nb = nbformat.read(SOLUTION, as_version=4)
-    return {c.metadata["nbgrader"]["grade_id"]: c.source for c in nb.cells if "nbgrader" in c.metadata}
+    return {marks.grade_id(c): c.source for c in nb.cells if marks.marks(c) is not None}
 
 
 def _namespace(**extra) -> dict:
