@@ -94,3 +94,19 @@ def test_the_profile_hook_is_put_back():
         assert sys.getprofile() is hook
     finally:
         sys.setprofile(None)
+
+
+def test_a_function_can_be_forbidden_and_the_rest_of_its_module_allowed():
+    source = "import helpers.freezing as fz\ndef start(model, k):\n    return fz.HEAD_RATE, fz.{}\n"
+    forbidden = ("helpers.freezing.unfreeze_from",)
+    assert own_work.reached(notebook(source.format("boundary_near"))["start"], forbidden) == []
+    assert own_work.reached(notebook(source.format("unfreeze_from"))["start"], forbidden) == [
+        "helpers.freezing.unfreeze_from"]
+    hidden = notebook("import importlib\ndef start(base, k):\n"
+                      "    module = importlib.import_module('helpers.freezing')\n"
+                      "    return getattr(module, 'unfreeze_' + 'from')(base, k)\n")
+    import keras
+
+    base = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2), keras.layers.Dense(2)])
+    with pytest.raises(AssertionError, match="unfreeze_from"):
+        own_work.assert_own_work(hidden["start"], forbidden, "write it", base, 1)

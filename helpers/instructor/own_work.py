@@ -12,8 +12,9 @@ be passed by calling that code. :func:`assert_own_work` decides it in two ways, 
 - **what runs** (:func:`calls_into`): while the answer runs, a profile hook notes every call into forbidden code
   made from outside the course's ``helpers`` (``getattr(module, "comp" + "are")``, ``importlib`` and the like).
 
-Forbidden code is named by module: ``"helpers.ledger"``, ``"helpers"`` (all of the course's helpers) or a
-library's ``"sklearn.metrics"``. The check's messages say what was reached and what to do instead.
+Forbidden code is named by module (``"helpers.ledger"``, ``"helpers"``: all of the course's helpers, a library's
+``"sklearn.metrics"``) or by function (``"helpers.freezing.unfreeze_from"``: the rest of its module stays allowed).
+The check's messages say what was reached and what to do instead.
 """
 
 from __future__ import annotations
@@ -32,6 +33,14 @@ _COURSE = Path(__file__).resolve().parents[1]  # helpers/
 
 def _in(module_name: str | None, forbidden: tuple[str, ...]) -> bool:
     return bool(module_name) and any(module_name == f or module_name.startswith(f + ".") for f in forbidden)
+
+
+def _named(value, origin: str | None, forbidden: tuple[str, ...]) -> str | None:
+    """``module.name`` of a value if it is forbidden (its module, or itself by name), else None."""
+    if isinstance(value, types.ModuleType):
+        return origin if _in(origin, forbidden) else None
+    name = f"{origin}.{getattr(value, '__qualname__', getattr(value, '__name__', '?'))}"
+    return name if _in(origin, forbidden) or name in forbidden else None
 
 
 def _origin(value) -> str | None:
@@ -92,8 +101,9 @@ def reached(function, forbidden: tuple[str, ...]) -> list[str]:
             continue
         seen.add(id(value))
         origin = _origin(value)
-        if _in(origin, forbidden):
-            found.add(origin if isinstance(value, types.ModuleType) else f"{origin}.{getattr(value, '__name__', '?')}")
+        name = _named(value, origin, forbidden) if origin else None
+        if name:
+            found.add(name)
             continue
         if isinstance(value, (dict, list, tuple, set, frozenset)):
             todo += list(value.values() if isinstance(value, dict) else value)
@@ -111,32 +121,40 @@ def reached(function, forbidden: tuple[str, ...]) -> list[str]:
     return sorted(found)
 
 
-def _files(forbidden: tuple[str, ...]) -> tuple[str, ...]:
-    """The source files (a package: its folder) of the forbidden modules, for the profile hook."""
-    out = []
+def _targets(forbidden: tuple[str, ...]) -> tuple[tuple[str, ...], set]:
+    """The source files (a package: its folder) of the forbidden modules, and the code of the forbidden
+    functions, for the profile hook."""
+    files, codes = [], set()
     for name in forbidden:
         try:
             module = importlib.import_module(name)
         except ImportError:
+            module_name, _, attribute = name.rpartition(".")
+            try:
+                function = getattr(importlib.import_module(module_name), attribute)
+            except (ImportError, AttributeError, ValueError):
+                continue
+            code = getattr(getattr(function, "__func__", function), "__code__", None)
+            codes.update([code] if code else [])
             continue
         file = Path(getattr(module, "__file__", "") or "")
         if file.name:
-            out.append(str(file.parent) + "/" if file.name == "__init__.py" else str(file))
-    return tuple(out)
+            files.append(str(file.parent) + "/" if file.name == "__init__.py" else str(file))
+    return tuple(files), codes
 
 
 @contextlib.contextmanager
 def calls_into(forbidden: tuple[str, ...]):
     """Note every call into the forbidden modules' code made from outside the course's ``helpers`` while the
     block runs; yields the list of ``module file:function`` found."""
-    files, course = _files(forbidden), str(_COURSE) + "/"
+    (files, codes), course = _targets(forbidden), str(_COURSE) + "/"
     calls: list[str] = []
     previous = sys.getprofile()
 
     def hook(frame, event, arg):
-        if event == "call" and frame.f_code.co_filename.startswith(files):
+        if event == "call" and (frame.f_code in codes or files and frame.f_code.co_filename.startswith(files)):
             caller = frame.f_back.f_code.co_filename if frame.f_back else ""
-            if not caller.startswith(course) and not caller.startswith(files):
+            if not caller.startswith(course) and not (files and caller.startswith(files)):
                 calls.append(f"{Path(frame.f_code.co_filename).name}:{frame.f_code.co_name}")
 
     sys.setprofile(hook)
