@@ -80,7 +80,7 @@ def student_readme(text: str, repo: str, ref: str, notebooks: list[str]) -> str:
              "package they use, the data script and the Binder files.", "## Open a notebook",
              "In Google Colab or on Binder (nothing to install):", links]
     if setup:
-        parts += ["Or on your machine (Python 3.11 or 3.12):", f"```bash\n{setup[1]}```"]
+        parts += ["Or on your machine (Python 3.11 to 3.13):", f"```bash\n{setup[1]}```"]
     if table:
         parts += ["## The notebooks", table]
     parts += ["Cells marked *graded* are autograded: before you submit, restart the kernel and run the notebook "
