@@ -19,6 +19,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from helpers.instructor import runner
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted(p for folder in ("notebooks", "solutions") for p in (ROOT / folder).glob("*/*.ipynb")
                    if ".ipynb_checkpoints" not in p.parts)
@@ -231,7 +233,7 @@ def test_binder_postbuild_keeps_only_what_small_mode_reads(tmp_path):
         "    models = config.keras_home() / 'models'; models.mkdir(parents=True, exist_ok=True)\n"
         "    for name in (cfg.base.no_top_file, cfg.base.with_top_file, 'imagenet_class_index.json'):\n"
         "        (models / name).write_bytes(b'w')\n")
-    env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "REPO_DIR": str(repo), "HOME": str(tmp_path),
+    env = {"PATH": runner.python_first_path("/usr/bin:/bin"), "REPO_DIR": str(repo), "HOME": str(tmp_path),
            "KERAS_HOME": str(keras_dir)}
     result = subprocess.run(["bash", "binder/postBuild"], cwd=repo, env=env, capture_output=True, text=True,
                             timeout=120)
