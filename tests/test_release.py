@@ -12,7 +12,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from helpers.instructor import release
+from helpers.instructor import release, runner
 
 ROOT = Path(__file__).resolve().parents[1]
 REPO, REF = "some-school/transfer-learning-2027", "v2.3.4"
@@ -112,7 +112,7 @@ def test_release_refuses_a_folder_that_is_not_empty(tmp_path):
 
 
 def _postbuild(repo: Path, home: Path) -> subprocess.CompletedProcess:
-    env = {"PATH": os.environ["PATH"], "HOME": str(home)}
+    env = {"PATH": runner.python_first_path(), "HOME": str(home)}
     return subprocess.run(["bash", "binder/postBuild"], cwd=repo, capture_output=True, text=True, env=env)
 
 
@@ -123,11 +123,13 @@ def test_binder_image_holds_no_solutions_or_gradebook(tmp_path):
     (repo / ".git").mkdir()
     (repo / ".git" / "packed").write_text("### BEGIN " + "HIDDEN TESTS")
     (repo / "data_scripts" / "fetch_data.py").write_text("open('fetched', 'w').write('yes')\n")  # no download
+    for name in release.INSTRUCTOR_ONLY - {"gradebook.db"}:  # the one list: postBuild removes every entry
+        (repo / name).mkdir(exist_ok=True)
     assert with_markers(repo)
     result = _postbuild(repo, home=repo)
     assert result.returncode == 0, result.stderr
     assert (repo / "fetched").exists(), "postBuild no longer fetches the data"
-    for gone in ("solutions", "tests", "gradebook.db", ".git"):
+    for gone in sorted(release.INSTRUCTOR_ONLY | {".git"}):
         assert not (repo / gone).exists(), f"the Binder image keeps {gone}"
     assert with_markers(repo) == []
     assert (repo / "notebooks").is_dir() and (repo / "helpers").is_dir()

@@ -32,7 +32,7 @@ from pathlib import Path
 from .course import ROOT  # the course folder
 
 __all__ = [
-    "course_files", "student_readme", "point_links", "leaks", "release", "main",
+    "course_files", "remove_instructor_only", "student_readme", "point_links", "leaks", "release", "main",
 ]
 
 # Top-level paths that never go to students.
@@ -49,6 +49,22 @@ LINKS = [  # (pattern, replacement): the course's three links to its own reposit
     (re.compile(r"(https://mybinder\.org/v2/gh/)" + NAME + "/" + NAME + "/" + NAME + r"\?"), r"\g<1>{repo}/{ref}?"),
     (re.compile(r"(git\+https://github\.com/)" + NAME + "/" + NAME + "@" + NAME), r"\g<1>{repo}@{ref}"),
 ]
+
+
+def remove_instructor_only(root: Path) -> list[str]:
+    """Delete from ``root`` (an image's copy of the course) what never reaches students: the top-level
+    :data:`INSTRUCTOR_ONLY` paths and git's history (which holds the solutions too). Return what went."""
+    gone = []
+    for name in sorted(INSTRUCTOR_ONLY | {".git"}):
+        path = root / name
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        elif path.exists() or path.is_symlink():
+            path.unlink()
+        else:
+            continue
+        gone.append(name)
+    return gone
 
 
 def course_files(root: Path = ROOT) -> list[Path]:
