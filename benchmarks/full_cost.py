@@ -26,6 +26,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -41,6 +42,14 @@ NOTEBOOKS = {path.parent.name[:2]: path for path in sorted((ROOT / "solutions").
 RESULTS = ROOT / "helpers" / "full_cost.json"
 STAND_IN = "measured on stand-in weights and data (speed and memory only; no accuracy from them is a result)"
 MEMORY_LIMIT_MB = 4096  # what every notebook must stay within in full mode
+
+
+def gpu_names(env: dict) -> list[str]:
+    """The GPUs a kernel of this Python with ``env`` can use (``helpers.setup.gpu_names``, in a process of its own,
+    so that this one does not load TensorFlow)."""
+    code = "from helpers.setup import gpu_names; print('\\n'.join(gpu_names()))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT)
+    return [line for line in result.stdout.splitlines() if line.strip()] if result.returncode == 0 else []
 
 
 def cpu_name() -> str:
@@ -179,18 +188,24 @@ def markdown(headers: list[str], rows: list[list]) -> str:
     return "\n".join(lines + ["| " + " | ".join(str(v) for v in row) + " |" for row in rows])
 
 
-def save(summary: dict, machine: str, command: str, complete: bool, load: float) -> None:
-    """Merge this run's notebooks into ``helpers/full_cost.json`` (other notebooks' figures are kept)."""
-    old = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    cpu = old.get("cpu") or {}
+def save(summary: dict, machine: str, command: str, complete: bool, load: float, gpus: list[str] | None = None,
+         results: Path = RESULTS) -> None:
+    """Merge this run's notebooks into ``helpers/full_cost.json`` (other notebooks' figures are kept): under
+    ``"gpu"`` when the kernels had a GPU (``gpus``: its names), else under ``"cpu"``; the other entry is kept."""
+    old = json.loads(results.read_text()) if results.exists() else {}
+    key, machine = ("gpu", ", ".join(gpus)) if gpus else ("cpu", machine)
+    before = old.get(key) or {}
     stamp = {"measured": datetime.date.today().isoformat(), "command": command}
-    notebooks = {**(cpu.get("notebooks", {}) if cpu.get("machine") == machine else {}),
+    notebooks = {**(before.get("notebooks", {}) if before.get("machine") == machine else {}),
                  **{name: {**result, **stamp} for name, result in summary.items()}}  # each with its own run
-    RESULTS.write_text(json.dumps({
-        "measured": datetime.date.today().isoformat(), "command": command,
-        "note": STAND_IN + "; minutes " + ("measured to the end" if complete else "projected from timed steps"),
-        "cpu": {"machine": machine, "load": round(load, 2), "notebooks": dict(sorted(notebooks.items()))},
-        "gpu": old.get("gpu")}, indent=2) + "\n")
+    table = {"measured": old.get("measured"), "command": old.get("command"), "note": old.get("note"),
+             "cpu": old.get("cpu"), "gpu": old.get("gpu")}
+    if key == "cpu":  # the CPU run is what the Colab setup cell's minutes and date come from
+        table.update(measured=stamp["measured"], command=command,
+                     note=STAND_IN + "; minutes " + ("measured to the end" if complete
+                                                     else "projected from timed steps"))
+    table[key] = {"machine": machine, "load": round(load, 2), "notebooks": dict(sorted(notebooks.items()))}
+    results.write_text(json.dumps(table, indent=2) + "\n")
 
 
 def main(argv: list[str]) -> int:
@@ -205,14 +220,15 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--no-save", action="store_true", help=f"do not write {RESULTS.relative_to(ROOT)}")
     args = parser.parse_args(argv)
     command = "python benchmarks/run.py full-cost" + " ".join([""] + argv)
-    machine = cpu_name()
-    print(f"Full mode's cost on {machine}, {STAND_IN}.", flush=True)
     root = Path(tempfile.mkdtemp(prefix="full-cost-"))
     summary, loads = {}, []
     try:
         home = prepare_home(root)
         env = runner.kernel_env(mode="full", keras_home=home, MPLBACKEND="Agg", TF_CPP_MIN_LOG_LEVEL="2",
                                 COURSE_DATA_DIR=None, COURSE_TEST_EPOCHS=None)
+        gpus = gpu_names(env)
+        machine = ", ".join(gpus) if gpus else cpu_name()
+        print(f"Full mode's cost on {machine}, {STAND_IN}.", flush=True)
         for number in args.notebooks:
             path = NOTEBOOKS[number]
             print(f"\n{path.parent.name} (load average {os.getloadavg()[0]:.1f} on {machine})", flush=True)
@@ -238,6 +254,6 @@ def main(argv: list[str]) -> int:
     print(f"load average while measuring: {load:.1f} on {cores} cores"
           + (" (HIGH: other work shared the CPU, the minutes are inflated)" if load > cores + 0.5 else ""))
     if not args.no_save:
-        save(summary, machine, command, args.complete, load)
+        save(summary, cpu_name(), command, args.complete, load, gpus)
         print(f"written to {RESULTS.relative_to(ROOT)}")
     return 0
