@@ -1,7 +1,8 @@
 """The course's one notebook runner: a notebook executed in a fresh kernel of this Python, with one cell timeout.
 
 The benchmarks (``benchmarks/common.py``, ``benchmarks/full_cost.py``) and the tests that execute notebooks
-(``tests/inkernel.py``, ``tests/test_full_mode.py``, ``tests/test_nb05_batchnorm.py``) all run them here:
+(``tests/inkernel.py``, whose one run of each solution serves every check of it, and ``tests/test_full_mode.py``)
+all run them here:
 
 - :func:`python_first_path`: ``PATH`` with this Python's folder first, so that the kernel and the programs it
   starts are this environment's (the grader's :mod:`.course` and the root ``conftest.py`` use it too);
