@@ -3,22 +3,27 @@
 A full nbgrader round trip per wrong answer executes the whole notebook again (about a minute each, in small mode).
 Here the solution runs once; each mistake of a wrong answer then re-executes only the cells from its answer cell to
 its graded test cell, with the wrong sources, and those cells again with the solution's sources to put the kernel
-back. A case that names two independent mistakes (``tests/wrong_answers/``) runs them one at a time, so that the
-training cells between them are not re-run. A graded test cell that raises scores 0 under nbgrader's autograder (and
-full points when it runs cleanly), so "loses points" here means "raises". ``tests/test_grading.py`` keeps full
-nbgrader round trips as the end-to-end proof that the autograder agrees.
+back. As in the grader (:class:`~helpers.instructor.preprocessors.RecordVerdicts`), the kernel gets the grader's
+check (:mod:`helpers.instructor.guard`) before the first cell, and each graded test cell runs between its
+``before()`` (the student's hooks taken away, the write-it-yourself check put back as installed) and ``after()``; a
+test whose check does not answer fails. A case that names two independent mistakes (``tests/wrong_answers/``) runs
+them one at a time, so that the training cells between them are not re-run. A graded test cell that raises scores 0
+under nbgrader's autograder (and full points when it runs cleanly), so "loses points" here means "raises".
+``tests/test_grading.py`` keeps full nbgrader round trips as the end-to-end proof that the autograder agrees.
 """
 
 from __future__ import annotations
 
+import ast
 import copy
+import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 
-from helpers.instructor import runner
+from helpers.instructor import guard, runner
 from helpers.instructor.marks import grade_id, index_of, is_test
 
 
@@ -49,16 +54,49 @@ class SolutionKernel:
         self.client = runner.client(self.nb, workdir, allow_errors=True)  # the course's cell timeout
         self._kernel = None
         self.errors: dict[int, str] = {}  # cell index -> error of the solution's own run
+        self.found: list[str] = []  # what the guard named before the tests of the solution's own run
 
     def __enter__(self) -> SolutionKernel:
         self._kernel = self.client.setup_kernel(env=runner.kernel_env())
         self._kernel.__enter__()
+        source = Path(guard.__file__).read_text(encoding="utf-8")
+        installed = self._ask(f"(lambda ns: (exec(compile({source!r}, '<course grading guard>', 'exec'), ns), "
+                              f"ns['install']())[1])({{'__name__': {guard.NAME!r}}})")
+        assert installed and installed.get("installed"), f"the grader's check did not install: {installed}"
         for index, cell in enumerate(self.nb.cells):
             if cell.cell_type == "code":
-                self.client.execute_cell(cell, index)
+                self.found += self._execute(cell, index)
                 if error := error_of(cell):
                     self.errors[index] = error
         return self
+
+    def _ask(self, expression: str) -> dict | None:
+        """Evaluate ``expression`` in the kernel as a user expression, as the grader does: its JSON answer, or
+        None if it gave none."""
+        msg_id = self.client.kc.execute("", silent=True, store_history=False, user_expressions={"r": expression},
+                                        allow_stdin=False)
+        try:
+            answer = self.client.wait_for_reply(msg_id)["content"]["user_expressions"]["r"]
+            value = json.loads(ast.literal_eval(answer["data"]["text/plain"]))
+        except Exception:  # noqa: BLE001 - the check did not answer as it does
+            return None
+        return value if isinstance(value, dict) and value.get("guard") == guard.NAME else None
+
+    def _execute(self, cell, index: int) -> list[str]:
+        """Execute a cell; a graded test cell between the guard's ``before()`` and ``after()``, as in the grader:
+        what the guard named. A test whose check does not answer fails, as in the grader (an error output)."""
+        if not is_test(cell):
+            self.client.execute_cell(cell, index)
+            return []
+        step = f"__import__('sys').modules[{guard.NAME!r}].{{}}()"
+        checked = self._ask(step.format("before"))
+        self.client.execute_cell(cell, index)
+        if checked is None or "found" not in checked:
+            cell.outputs.append(nbformat.v4.new_output("error", ename="GuardError", traceback=[],
+                                                       evalue="the grader's check before this test did not answer"))
+            return []
+        self._ask(step.format("after"))
+        return checked["found"]
 
     def __exit__(self, *exc):
         if self._kernel is not None:
@@ -77,7 +115,7 @@ class SolutionKernel:
             if cell.cell_type != "code":
                 continue
             cell.source = sources.get(index, cell.source)
-            self.client.execute_cell(cell, index)
+            self._execute(cell, index)
             if is_test(cell):
                 errors[grade_id(cell)] = error_of(cell)
         return errors

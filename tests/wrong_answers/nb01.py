@@ -17,7 +17,8 @@ Mistakes covered, per graded cell:
 - ``read-experiment``: rates swapped; numbers typed in from another run; chance taken as 1/1000 (ImageNet's
   classes); rates as percentages; chance over all photos, the photo itself included; the noise rule
   (``clearly_above``) with the SD for the standard error, with the population SD, with no margin, or delegated to
-  ``helpers.ledger`` (by its name, or imported under another name and bound as a default argument).
+  ``helpers.ledger`` (by its name, or imported under another name and bound as a default argument, or with the
+  hidden tests' write-it-yourself check switched off).
 """
 
 _RATES = '''def same_class_rate(neighbours):
@@ -234,6 +235,21 @@ def count_parameters(model):
     return {"layers": len(model.layers), "trainable": trainable, "non_trainable": total - trainable,
             "total": total}'''},
             {"count-parameters-tests"},
+        ),
+        # The check switched off by the answer cell itself, before the hidden test runs: the grader's guard
+        # (helpers/instructor/guard.py, installed before the first cell) puts the check back for every test cell.
+        "noise rule delegated to helpers.ledger; the write-it-yourself check switched off": (
+            {"read-experiment": _RATES + '''import helpers.instructor.own_work as _own_work
+
+_own_work.assert_own_work = lambda function, forbidden, instead, *args, **kwargs: function(*args, **kwargs)
+
+
+def clearly_above(rates, level):
+    return ledger.visible(np.asarray(rates) - level)
+
+
+''' + _RIGHT},
+            {"chance-tests"},
         ),
     },
 }
