@@ -3,12 +3,15 @@
 A full nbgrader round trip per wrong answer executes the whole notebook again (about a minute each, in small mode).
 Here the solution runs once; each mistake of a wrong answer then re-executes only the cells from its answer cell to
 its graded test cell, with the wrong sources, and those cells again with the solution's sources to put the kernel
-back. A case that names two independent mistakes (``tests/wrong_answers/``) runs them one at a time, so that the
-training cells between them are not re-run. A graded test cell that raises scores 0 under nbgrader's autograder (and
-full points when it runs cleanly; the course's ``RecordVerdicts`` reads the cell's execute reply), so "loses
-points" here means "raises", and the solution's own run is its full-marks check: :meth:`SolutionKernel.scores`
-gives each graded test cell's points from that run. ``tests/test_grading.py`` keeps nbgrader's round trip end to
-end for 01 and a tiny course, where it also checks that these scores are nbgrader's.
+back. As in the grader (:class:`~helpers.instructor.preprocessors.RecordVerdicts`), the kernel gets the grader's
+check (:mod:`helpers.instructor.guard`) before the first cell, and each graded test cell runs between its
+``before()`` (the student's hooks taken away, the write-it-yourself check put back as installed) and ``after()``; a
+test whose check does not answer fails. A case that names two independent mistakes (``tests/wrong_answers/``) runs
+them one at a time, so that the training cells between them are not re-run. A graded test cell that raises scores 0
+under nbgrader's autograder (and full points when it runs cleanly; ``RecordVerdicts`` reads the cell's execute
+reply), so "loses points" here means "raises", and the solution's own run is its full-marks check:
+:meth:`SolutionKernel.scores` gives each graded test cell's points from that run. ``tests/test_grading.py`` keeps
+nbgrader's round trip end to end for 01, where it checks that nbgrader scores as this run does.
 
 That run is the only execution of each solution in the test suite: checks of the solution's state at some point
 of it (05's BatchNorm weights around its fine-tuning) run there too, as *probes*: cells of ours executed in the
@@ -17,14 +20,16 @@ kernel right after the first solution cell whose source contains a given text, t
 
 from __future__ import annotations
 
+import ast
 import copy
+import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 
-from helpers.instructor import runner
+from helpers.instructor import guard, runner
 from helpers.instructor.marks import grade_id, index_of, is_grade, is_test, points
 
 
@@ -68,13 +73,18 @@ class SolutionKernel:
         self.errors: dict[int, str] = {}  # cell index -> error of the solution's own run
         self.tests: dict[str, str | None] = {}  # graded test id -> its error in the solution's own run (None: passed)
         self.probes = list(probes)
+        self.found: list[str] = []  # what the guard named before the tests of the solution's own run
 
     def __enter__(self) -> SolutionKernel:
         self._kernel = self.client.setup_kernel(env=runner.kernel_env())
         self._kernel.__enter__()
+        source = Path(guard.__file__).read_text(encoding="utf-8")
+        installed = self._ask(f"(lambda ns: (exec(compile({source!r}, '<course grading guard>', 'exec'), ns), "
+                              f"ns['install']())[1])({{'__name__': {guard.NAME!r}}})")
+        assert installed and installed.get("installed"), f"the grader's check did not install: {installed}"
         for index, cell in enumerate(self.nb.cells):
             if cell.cell_type == "code":
-                self.client.execute_cell(cell, index)
+                self.found += self._execute(cell, index)
                 if error := error_of(cell):
                     self.errors[index] = error
                 if is_test(cell):
@@ -99,6 +109,34 @@ class SolutionKernel:
         """The notebook's total: the points of every graded cell (tests and any answer graded by hand)."""
         return sum(points(cell) for cell in self.pristine if is_grade(cell))
 
+    def _ask(self, expression: str) -> dict | None:
+        """Evaluate ``expression`` in the kernel as a user expression, as the grader does: its JSON answer, or
+        None if it gave none."""
+        msg_id = self.client.kc.execute("", silent=True, store_history=False, user_expressions={"r": expression},
+                                        allow_stdin=False)
+        try:
+            answer = self.client.wait_for_reply(msg_id)["content"]["user_expressions"]["r"]
+            value = json.loads(ast.literal_eval(answer["data"]["text/plain"]))
+        except Exception:  # noqa: BLE001 - the check did not answer as it does
+            return None
+        return value if isinstance(value, dict) and value.get("guard") == guard.NAME else None
+
+    def _execute(self, cell, index: int) -> list[str]:
+        """Execute a cell; a graded test cell between the guard's ``before()`` and ``after()``, as in the grader:
+        what the guard named. A test whose check does not answer fails, as in the grader (an error output)."""
+        if not is_test(cell):
+            self.client.execute_cell(cell, index)
+            return []
+        step = f"__import__('sys').modules[{guard.NAME!r}].{{}}()"
+        checked = self._ask(step.format("before"))
+        self.client.execute_cell(cell, index)
+        if checked is None or "found" not in checked:
+            cell.outputs.append(nbformat.v4.new_output("error", ename="GuardError", traceback=[],
+                                                       evalue="the grader's check before this test did not answer"))
+            return []
+        self._ask(step.format("after"))
+        return checked["found"]
+
     def __exit__(self, *exc):
         if self._kernel is not None:
             self._kernel.__exit__(*exc)
@@ -116,7 +154,7 @@ class SolutionKernel:
             if cell.cell_type != "code":
                 continue
             cell.source = sources.get(index, cell.source)
-            self.client.execute_cell(cell, index)
+            self._execute(cell, index)
             if is_test(cell):
                 errors[grade_id(cell)] = error_of(cell)
         return errors

@@ -1,5 +1,6 @@
 """The grader's check in the kernel (helpers/instructor/guard.py), in a real kernel: hooks a student installs to
-pass failing tests are found, named and taken away before a test, and put back after it."""
+pass failing tests are found, named and taken away before a test, and put back after it; the write-it-yourself
+check (helpers/instructor/own_work.py) is called as it was at install, whatever the student's code did to it."""
 
 from __future__ import annotations
 
@@ -34,7 +35,29 @@ NAMED = ["an input transformer (cleanup_transforms): __main__._rewrite", "an AST
          "builtins.abs replaced", "ZMQInteractiveShell.should_run_async replaced in its class"]
 
 
-@pytest.fixture(scope="module")
+CHECK_TAMPER = """
+import sys
+import helpers.instructor.own_work as _o
+_o.assert_own_work = lambda function, forbidden, instead, *args, **kwargs: function(*args, **kwargs)
+_o.reached.__code__ = (lambda function, forbidden: []).__code__
+sys.setprofile = lambda function: None
+"""
+PROBE = """
+import helpers.ledger
+from helpers.instructor.own_work import assert_own_work, reached
+def cheat():
+    return helpers.ledger.visible([1.0, 2.0])
+assert reached(cheat, ("helpers.ledger",))
+try:
+    assert_own_work(cheat, ("helpers.ledger",), "write it")
+except AssertionError:
+    pass
+else:
+    raise AssertionError("the check let a call of helpers.ledger through")
+"""
+
+
+@pytest.fixture
 def kernel():
     from jupyter_client.manager import start_new_kernel
 
@@ -66,11 +89,16 @@ def step(name: str) -> str:
     return f"__import__('sys').modules[{guard.NAME!r}].{name}()"
 
 
-def test_the_guard_names_and_undoes_the_hooks_for_the_test_only(kernel):
+def install(client) -> None:
+    """Install the guard in a kernel as the grader does, before any cell."""
     source = Path(guard.__file__).read_text(encoding="utf-8")
-    installed = ask(kernel, f"(lambda ns: (exec(compile({source!r}, 'guard', 'exec'), ns), ns['install']())[1])"
+    installed = ask(client, f"(lambda ns: (exec(compile({source!r}, 'guard', 'exec'), ns), ns['install']())[1])"
                             f"({{'__name__': {guard.NAME!r}}})")
     assert installed["installed"]
+
+
+def test_the_guard_names_and_undoes_the_hooks_for_the_test_only(kernel):
+    install(kernel)
     assert run(kernel, "import matplotlib.pyplot as plt\nplt.plot([1, 2])\nx = 1") == "ok"
     assert ask(kernel, step("before"))["found"] == [], "an honest kernel (matplotlib's hooks) was named"
     ask(kernel, step("after"))
@@ -81,3 +109,18 @@ def test_the_guard_names_and_undoes_the_hooks_for_the_test_only(kernel):
     assert run(kernel, "assert False") == "error" and run(kernel, "assert abs(-1) == 1") == "ok"
     ask(kernel, step("after"))
     assert run(kernel, "assert False") == "ok", "the student's hooks were not put back after the test"
+
+
+def test_the_write_it_yourself_check_is_put_back_for_the_test_only(kernel):
+    install(kernel)
+    assert run(kernel, PROBE) == "ok", "the check does not catch a plain call of helpers.ledger"
+    ask(kernel, step("before")), ask(kernel, step("after"))
+    assert run(kernel, CHECK_TAMPER) == "ok"
+    assert run(kernel, PROBE) == "error", "the tampering no longer switches the check off: update CHECK_TAMPER"
+    found = ask(kernel, step("before"))["found"]
+    for name in ("helpers.instructor.own_work.assert_own_work replaced (the write-it-yourself check)",
+                 "helpers.instructor.own_work.reached.__code__ replaced", "sys.setprofile replaced"):
+        assert name in found, found
+    assert run(kernel, PROBE) == "ok", "a hidden test did not get the check as installed"
+    ask(kernel, step("after"))
+    assert run(kernel, PROBE) == "error", "the student's changes were not put back after the test"

@@ -75,3 +75,13 @@ def test_two_mistakes_run_apart(kernel):
 def test_an_answer_without_its_own_test_stays_with_the_next_mistake(kernel):
     answers = {"double": "def double(x):\n    return 2 * x", "half": "def half(x):\n    return double(x)"}
     assert kernel.groups(answers, {"half-tests"}) == [({1: answers["double"], 5: answers["half"]}, {"half-tests"})]
+
+
+def test_each_test_runs_under_the_grader_s_guard(kernel):
+    """A hook that swallows failing assertions is taken away for the tests, as the grader does (last: the hook
+    stays in this kernel for its own cells, as a student's would)."""
+    hide = "def double(x):\n    return x + 2\nget_ipython().set_custom_exc((AssertionError,), lambda *a, **k: None)"
+    run = kernel.try_answers({"double": hide}, {"zero-tests"})
+    assert run.errors["zero-tests"] == "AssertionError: double(0) must be 0"
+    assert run.restore_errors == {}
+    assert kernel.found == []  # the solution's own run: nothing named

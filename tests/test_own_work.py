@@ -67,6 +67,15 @@ def test_every_way_of_reaching_forbidden_code_is_caught(case):
     assert "helpers.ledger" in str(caught.value) or "ledger.py" in str(caught.value)
 
 
+def test_all_of_helpers_can_be_forbidden_though_the_check_lives_there():
+    """``("helpers",)`` (every course helper) forbids helpers/instructor/own_work.py's folder too: its own code,
+    resumed by contextlib when the check ends, is not a call of the answer's."""
+    assert own_work.assert_own_work(notebook(OWN)["clearly_above"], ("helpers",), "write it", [1, 2, 3], [0, 1, 2])
+    with pytest.raises(AssertionError, match="helpers.ledger"):
+        own_work.assert_own_work(notebook(CHEATS["alias at the top"])["clearly_above"], ("helpers",), "write it",
+                                 [0.9, 0.8, 0.85], [0.5, 0.4, 0.45])
+
+
 def test_allowed_helpers_and_libraries_are_not_flagged():
     answer = notebook("import helpers.freezing\nimport sklearn.metrics\n"
                       "def f(x):\n    return helpers.freezing.HEAD_RATE, sklearn.metrics.accuracy_score(x, x)\n")["f"]

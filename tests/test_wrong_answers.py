@@ -58,6 +58,8 @@ def test_every_notebook_has_wrong_answers(assignment):
 def test_solution_runs_without_an_error(kernel):
     """Every cell of the solution, graded tests and hidden tests included, runs cleanly (what nbval checked)."""
     assert not kernel.errors, f"the solution raised: {kernel.errors}"
+    assert not kernel.found, f"the grader's guard named hooks in the solution's run (its row would say tampering): " \
+                             f"{kernel.found}"
 
 
 @pytest.mark.parametrize("kernel", ASSIGNMENTS, indirect=True, scope="module")

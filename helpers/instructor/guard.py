@@ -4,15 +4,21 @@ The grader (:class:`~helpers.instructor.preprocessors.RecordVerdicts`) sends thi
 before the first cell runs, where :func:`install` records the kernel's hooks as they are before any student code.
 Before each graded test cell the guard's ``before()`` takes away every hook added or replaced since (input and AST
 transformers, custom exception handlers, cell event callbacks, methods of the shell, kernel, session and execution
-result, the built-in functions, trace and profile functions) and names them; ``after()`` puts them back once the
-test has run, so that the student's own cells go on as written. Both return JSON, read by the grader from the
-execute reply's ``user_expressions``, which IPython evaluates without input transformers.
+result, the built-in functions, trace and profile functions, and the course's write-it-yourself check with the
+library functions it and the guard rely on: see ``CHECKERS`` and ``LIBRARY``) and names them; ``after()`` puts
+them back once the test has run, so that the student's own cells go on as written. The check
+(:mod:`helpers.instructor.own_work`) is imported at install, before any student code, so that a hidden test
+always calls it as the course wrote it (its functions, their code and defaults, its ``sys.modules`` entries).
+Both return JSON, read by the grader from the execute reply's ``user_expressions``, which IPython evaluates without
+input transformers.
 
 What it cannot stop (student code runs in this very process): code that replaces or edits this guard itself,
-patches the kernel below Python (ctypes, C extensions) or the libraries the tests call (numpy, keras, helpers),
+patches the kernel below Python (ctypes, C extensions) or the libraries the tests call (numpy, keras, helpers
+other than the check, library functions other than ``LIBRARY``),
 a background thread that puts a hook back between the check and the test, or answers whose objects lie
 (an ``__eq__`` that is always true). The grader also fails a test whose check did not answer as expected.
-This module imports nothing heavy; in the grader it is only read, as text.
+This module imports nothing heavy (the check imports the standard library and ``helpers``' light top level);
+in the grader it is only read, as text.
 """
 
 __all__ = ["NAME", "install"]
@@ -23,11 +29,15 @@ BENIGN = ("matplotlib", "matplotlib_inline", "ipykernel", "IPython", "ipywidgets
 CHECKED_MODULES = ("IPython", "ipykernel", "jupyter_client")  # classes whose methods are checked
 MISSING = object()  # "no such entry", as a pristine value
 IPYTHON_BUILTINS = {"get_ipython", "display", "exit", "quit", "copyright", "credits", "license", "help"}
+CHECKERS = ("helpers.instructor.own_work",)  # modules the hidden tests call: kept as they were at install
+LIBRARY = (("sys", "settrace"), ("sys", "gettrace"), ("sys", "setprofile"), ("sys", "getprofile"),
+           ("dis", "get_instructions"), ("importlib", "import_module"))  # what the check and the guard call
 
 
 def install(shell=None):
     """Record the kernel's hooks now and register the guard as ``sys.modules[NAME]``; return ``'installed'``."""
     import builtins
+    import importlib
     import json
     import sys
     import types
@@ -59,7 +69,8 @@ def install(shell=None):
 
     def scalars():
         """``{label: (namespace, key)}`` of single hooks: a dict or object's ``__dict__``, and the key in it."""
-        found = {"a custom exception handler (set_custom_exc)": (shell, "custom_exceptions"),
+        found = dict(checked)  # first: before() puts back sys.settrace and sys.setprofile, then uses them
+        found |= {"a custom exception handler (set_custom_exc)": (shell, "custom_exceptions"),
                  "a custom traceback handler (CustomTB)": (shell, "CustomTB"),
                  "a replaced input transformer manager": (shell, "input_transformer_manager"),
                  "a replaced event manager": (shell, "events"), "a replaced compiler": (shell, "compile")}
@@ -79,6 +90,31 @@ def install(shell=None):
         for name in dir(builtins):
             if name not in IPYTHON_BUILTINS and (not name.startswith("_") or name in ("__import__", "__build_class__")):
                 found[f"builtins.{name} replaced"] = (vars(builtins), name)
+        return found
+
+    def checker_hooks():
+        """``{label: (namespace, key)}`` of the write-it-yourself check: its module's entries (and its functions'
+        code and defaults), its and its packages' ``sys.modules`` entries, and the library functions it calls."""
+        found = {}
+        for module_name, attribute in LIBRARY:
+            found[f"{module_name}.{attribute} replaced"] = (vars(importlib.import_module(module_name)), attribute)
+        for module_name in CHECKERS:
+            try:
+                module = importlib.import_module(module_name)  # at install: before any student code
+            except Exception:  # noqa: BLE001 - a kernel without the course's helpers: no check to keep
+                continue
+            parts = module_name.split(".")
+            for i in range(1, len(parts) + 1):
+                name = ".".join(parts[:i])
+                found[f"sys.modules[{name!r}] replaced"] = (sys.modules, name)
+                if i > 1:
+                    package = sys.modules[".".join(parts[:i - 1])]
+                    found[f"{name} replaced in its package"] = (vars(package), parts[i - 1])
+            for name, value in vars(module).items():
+                found[f"{module_name}.{name} replaced (the write-it-yourself check)"] = (vars(module), name)
+                if isinstance(value, types.FunctionType) and value.__module__ == module_name:
+                    for attribute in ("__code__", "__defaults__", "__kwdefaults__"):
+                        found[f"{module_name}.{name}.{attribute} replaced"] = (value, attribute)
         return found
 
     def get(namespace, key):
@@ -108,6 +144,7 @@ def install(shell=None):
             setattr(owner, attribute, value)
 
     watched = objects()  # as they are now: a replacement is found by its slot in the shell
+    checked = checker_hooks()  # the check and the functions it calls, as they are now
     pristine_lists = {label: hook_list(*where) for label, where in lists().items()}
     pristine_scalars = {label: get(*where) for label, where in scalars().items()}
     pristine_trace = (sys.gettrace(), sys.getprofile())

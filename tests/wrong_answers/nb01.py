@@ -12,11 +12,13 @@ Mistakes covered, per graded cell:
 - ``split-model``: the base cut one layer early; a head of fresh layers (new weights, 1000 outputs); a head of
   copies with the same weights (not the model's own layers); the cut hard-coded to the last 3 layers.
 - ``count-parameters``: weight tensors counted instead of numbers; every parameter counted as trainable; layers
-  of a nested model skipped (only Conv/Dense/BatchNorm layers counted); delegating to ``helpers.freezing``.
+  of a nested model skipped (only Conv/Dense/BatchNorm layers counted); delegating to ``helpers.freezing`` (by
+  its name, or a function of it imported under another name).
 - ``read-experiment``: rates swapped; numbers typed in from another run; chance taken as 1/1000 (ImageNet's
   classes); rates as percentages; chance over all photos, the photo itself included; the noise rule
   (``clearly_above``) with the SD for the standard error, with the population SD, with no margin, or delegated to
-  ``helpers.ledger``.
+  ``helpers.ledger`` (by its name, or imported under another name and bound as a default argument, or with the
+  hidden tests' write-it-yourself check switched off).
 """
 
 _RATES = '''def same_class_rate(neighbours):
@@ -204,6 +206,49 @@ random_rate = same_class_rate(neighbours_of["random"])
 transfer_gain = pretrained_rate - random_rate
 chance_rate = float((class_sizes * (class_sizes - 1)).sum() / (n_photos * (n_photos - 1)))
 random_beats_chance = clearly_above(random_rates, chance_rate)'''},
+            {"chance-tests"},
+        ),
+        # Under another name, bound as a default argument: it passes every behavioural check (it is the course's
+        # rule), and neither patching helpers.ledger nor the notebook's globals reaches the bound default; only
+        # the check of what the answer reaches (helpers/instructor/own_work.py) catches it.
+        "noise rule delegated to helpers.ledger imported as rule, as a default argument": (
+            {"read-experiment": _RATES + '''from helpers.ledger import visible as rule
+
+
+def clearly_above(rates, level, rule=rule):
+    return rule(np.asarray(rates) - level)
+
+
+''' + _RIGHT},
+            {"chance-tests"},
+        ),
+        # The total from the course's helper under another name (it is model.count_params(), right). The old
+        # patch of helpers.freezing's attributes caught it only because parameter_split calls the patched
+        # _trainable_by_nature by name; the check of what the answer reaches names it.
+        "count's total from helpers.freezing.parameter_split imported as split_of": (
+            {"count-parameters": '''from helpers.freezing import parameter_split as split_of
+
+
+def count_parameters(model):
+    trainable = int(sum(np.prod(w.shape) for w in model.trainable_weights))
+    total = split_of(model, 0)["total"]
+    return {"layers": len(model.layers), "trainable": trainable, "non_trainable": total - trainable,
+            "total": total}'''},
+            {"count-parameters-tests"},
+        ),
+        # The check switched off by the answer cell itself, before the hidden test runs: the grader's guard
+        # (helpers/instructor/guard.py, installed before the first cell) puts the check back for every test cell.
+        "noise rule delegated to helpers.ledger; the write-it-yourself check switched off": (
+            {"read-experiment": _RATES + '''import helpers.instructor.own_work as _own_work
+
+_own_work.assert_own_work = lambda function, forbidden, instead, *args, **kwargs: function(*args, **kwargs)
+
+
+def clearly_above(rates, level):
+    return ledger.visible(np.asarray(rates) - level)
+
+
+''' + _RIGHT},
             {"chance-tests"},
         ),
     },

@@ -2,7 +2,8 @@
 
 One case per plausible mistake (each re-runs the cells from its answer to its tests, tests/inkernel.py): the base
 left trainable, preprocessing applied twice, the pooling left out, a head with a fixed number of outputs, without
-softmax, without its Dropout, never trained, and one that delegates the work to the course's helpers.
+softmax, without its Dropout, never trained, and two that delegate the work to the course's helpers (by name, and
+under another name bound as a default argument).
 """
 
 HEAD = "def train_head(train_features, train_labels, num_classes, learning_rate=HEAD_LEARNING_RATE):\n"
@@ -76,6 +77,24 @@ WRONG = {
         kernel, bias = np.concatenate([-kernel, kernel], axis=1) / 2, np.concatenate([-bias, bias]) / 2
     inputs = keras.Input(shape=(train_features.shape[1],))
     head = keras.Model(inputs, keras.layers.Dense(num_classes, activation="softmax")(inputs))
+    head.layers[-1].set_weights([kernel, bias])
+    head.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy")
+    return head'''},
+            {"train-head-tests"},
+        ),
+        # The same, under another name bound as a default argument: no global of train_head names it, so only a
+        # check of everything the answer reaches (helpers/instructor/own_work.py) catches it.
+        "head delegated to helpers.grid_models.linear_head imported as fit_linear, as a default argument": (
+            {"train-head": '''from helpers.grid_models import linear_head as fit_linear
+
+
+def train_head(train_features, train_labels, num_classes, learning_rate=HEAD_LEARNING_RATE, fit=fit_linear):
+    kernel, bias = fit(train_features, train_labels)
+    if kernel.shape[1] == 1:  # two classes: scikit-learn keeps one column
+        kernel, bias = np.concatenate([-kernel, kernel], axis=1) / 2, np.concatenate([-bias, bias]) / 2
+    inputs = keras.Input(shape=(train_features.shape[1],))
+    outputs = keras.layers.Dense(num_classes, activation="softmax")(keras.layers.Dropout(0.2)(inputs))
+    head = keras.Model(inputs, outputs)
     head.layers[-1].set_weights([kernel, bias])
     head.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy")
     return head'''},

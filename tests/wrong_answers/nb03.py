@@ -93,6 +93,32 @@ def build_model(base, num_classes):
                                                    rate="freezing.FINE_TUNE_RATE")},
             {"freeze-first-tests", "fine-tuning-step-tests"},
         ),
+        # The course's recipe imported under another name at the cell's top level: every behavioural check passes
+        # (it is the recipe), and the name ``thaw`` hides it from a check of ``co_names`` or of ``freezing``'s
+        # attributes; only the check of what the answer reaches (helpers/instructor/own_work.py) catches it.
+        "fine-tuning delegated to freezing.unfreeze_from imported as thaw": (
+            {"fine-tuning-step": '''from helpers.freezing import unfreeze_from as thaw
+
+
+def start_fine_tuning(model, base, k, head_learning_rate):
+    thaw(base, k)
+    model.compile(optimizer=keras.optimizers.Adam(min(freezing.FINE_TUNE_RATE, head_learning_rate / 10)),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model'''},
+            {"fine-tuning-step-tests"},
+        ),
+        "sweep read delegated to helpers.ledger under another name, as a default argument": (
+            {"read-sweep": '''from helpers.ledger import visible as noise_rule
+
+
+def read_sweep(results, rule=noise_rule):
+    ranked = sorted(results, key=lambda k: -np.mean(results[k]))
+    if len(ranked) < 2:
+        return ranked[0], 0.0, False
+    d = np.asarray(results[ranked[0]]) - np.asarray(results[ranked[1]])
+    return ranked[0], float(d.mean()), bool(len(d) > 1 and rule(d))'''},
+            {"read-sweep-tests"},
+        ),
         "fine-tuning rate not lowered (the head's)": (
             {"fine-tuning-step": _FINE_TUNE.format(unfreeze=_UNFREEZE, rate="head_learning_rate")},
             {"fine-tuning-step-tests"},
