@@ -58,7 +58,7 @@ class Trainable:
         ``x`` is a tensor of the whole data set: batches are gathered from it as fit needs them (no copy of the
         training set). Returns (test accuracy, optimizer updates).
         """
-        from . import set_seeds
+        from .config import set_seeds
 
         self.model.set_weights(self.initial)
         if head is not None:

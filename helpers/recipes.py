@@ -164,7 +164,7 @@ def fit_curve(model, x, y, x_test, y_test, epochs: int, rate: float, batch_size:
     """
     import tensorflow as tf
 
-    from . import set_seeds
+    from .config import set_seeds
 
     set_seeds(seed)
     x, y = tf.convert_to_tensor(np.asarray(x, "float32")), tf.convert_to_tensor(np.asarray(y, "int32"))

@@ -17,16 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
 
-from helpers.instructor.limits import CELL_TIMEOUT_S
-from helpers.instructor.repair import grade_id, index_of
-
-
-def is_graded_test(cell) -> bool:
-    """An autograder test cell: graded, not a solution, code."""
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    return cell.cell_type == "code" and bool(meta.get("grade")) and not meta.get("solution")
+from helpers.instructor import runner
+from helpers.instructor.marks import grade_id, index_of, is_test
 
 
 def error_of(cell) -> str | None:
@@ -53,13 +46,12 @@ class SolutionKernel:
         self.path = Path(shutil.copy(notebook, workdir / notebook.name))
         self.nb = nbformat.read(self.path, as_version=4)
         self.pristine = copy.deepcopy(self.nb.cells)  # nbclient writes executed cells back into self.nb
-        self.client = NotebookClient(self.nb, timeout=CELL_TIMEOUT_S, allow_errors=True, kernel_name="python3",
-                                     resources={"metadata": {"path": str(workdir)}})
+        self.client = runner.client(self.nb, workdir, allow_errors=True)  # the course's cell timeout
         self._kernel = None
         self.errors: dict[int, str] = {}  # cell index -> error of the solution's own run
 
     def __enter__(self) -> SolutionKernel:
-        self._kernel = self.client.setup_kernel()
+        self._kernel = self.client.setup_kernel(env=runner.kernel_env())
         self._kernel.__enter__()
         for index, cell in enumerate(self.nb.cells):
             if cell.cell_type == "code":
@@ -86,7 +78,7 @@ class SolutionKernel:
                 continue
             cell.source = sources.get(index, cell.source)
             self.client.execute_cell(cell, index)
-            if is_graded_test(cell):
+            if is_test(cell):
                 errors[grade_id(cell)] = error_of(cell)
         return errors
 

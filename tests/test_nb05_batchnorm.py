@@ -12,7 +12,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
+
+from helpers.instructor import runner
 
 pytestmark = pytest.mark.notebooks
 
@@ -48,7 +49,7 @@ def test_fine_tuning_keeps_every_batchnorm_weight(small_assets):
     cells.insert(setup + 1, nbformat.v4.new_code_cell(FEWER_EPOCHS))
     cells.append(nbformat.v4.new_code_cell(COMPARE))
     run = nbformat.v4.new_notebook(cells=cells, metadata=nb.metadata)
-    NotebookClient(run, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(FOLDER)}}).execute()
+    runner.execute(run, FOLDER)
     text = "".join(o.get("text", "") for o in run.cells[-1].outputs if o.output_type == "stream")
     report = json.loads(text.split("REPORT ", 1)[1])
 
