@@ -110,3 +110,14 @@ def test_a_function_can_be_forbidden_and_the_rest_of_its_module_allowed():
     base = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2), keras.layers.Dense(2)])
     with pytest.raises(AssertionError, match="unfreeze_from"):
         own_work.assert_own_work(hidden["start"], forbidden, "write it", base, 1)
+
+
+def test_all_of_helpers_can_be_forbidden():
+    """Forbidding ``"helpers"`` (which holds this check too) lets own work through and still catches a call."""
+    forbidden = ("helpers",)
+    assert own_work.assert_own_work(notebook(OWN)["clearly_above"], forbidden, "write it", [1, 2, 3], [0, 1, 2])
+    hidden = notebook("import importlib\ndef clearly_above(a, b):\n"
+                      "    module = importlib.import_module('helpers.' + 'led' + 'ger')\n"
+                      "    return getattr(module, 'vis' + 'ible')(d(a, b))\n")
+    with pytest.raises(AssertionError, match="ledger.py:visible"):
+        own_work.assert_own_work(hidden["clearly_above"], forbidden, "write it", [0.9, 0.8, 0.85], [0.5, 0.4, 0.45])

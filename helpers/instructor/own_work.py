@@ -152,7 +152,9 @@ def calls_into(forbidden: tuple[str, ...]):
     previous = sys.getprofile()
 
     def hook(frame, event, arg):
-        if event == "call" and (frame.f_code in codes or files and frame.f_code.co_filename.startswith(files)):
+        if event != "call" or frame.f_code.co_filename == __file__:  # this check's own frames (its exit)
+            return
+        if frame.f_code in codes or files and frame.f_code.co_filename.startswith(files):
             caller = frame.f_back.f_code.co_filename if frame.f_back else ""
             if not caller.startswith(course) and not (files and caller.startswith(files)):
                 calls.append(f"{Path(frame.f_code.co_filename).name}:{frame.f_code.co_name}")
