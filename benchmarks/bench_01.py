@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 from common import ROOT, run_notebook
 
@@ -11,7 +13,10 @@ BINDER_BUDGET_MB = 1536  # Binder gives about 2 GB; the notebooks must peak unde
 def notebooks_time_and_memory():
     """Wall time and peak kernel memory of every solution notebook, in the current mode."""
     rows = []
+    chosen = [name for name in os.environ.get("BENCH_NOTEBOOKS", "").split(",") if name]
     for path in sorted((ROOT / "solutions").glob("*/*.ipynb")):
+        if chosen and not any(path.parent.name.startswith(name) for name in chosen):
+            continue
         wall, peak = run_notebook(path)
         rows.append([path.parent.name, f"{wall:.0f}", f"{peak:.0f}", "yes" if peak < BINDER_BUDGET_MB else "NO"])
     return ("Notebooks (solutions, executed in a fresh kernel)",

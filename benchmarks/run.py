@@ -2,6 +2,7 @@
 
     COURSE_MODE=small python benchmarks/run.py            # every section
     COURSE_MODE=small python benchmarks/run.py notebooks  # sections whose name contains "notebooks"
+    COURSE_MODE=small python benchmarks/run.py notebooks 05  # ... on the notebooks whose folder starts with 05
     python benchmarks/run.py full-cost [--complete] [--notebooks 01 02 ...]  # full mode's minutes and memory
     python benchmarks/run.py lessons [--only NAME] [--seeds N]  # the ledger of lessons (benchmarks/lessons.py)
 
@@ -45,7 +46,12 @@ def main(argv: list[str]) -> int:
         import lessons
 
         return lessons.main(argv[1:])
+    if argv[:1] in (["--help"], ["-h"]):
+        print(__doc__)
+        return 0
     wanted = argv[0] if argv else ""
+    if argv[1:]:  # the notebooks to run, by the start of their folder's name (bench_01's notebooks section)
+        os.environ["BENCH_NOTEBOOKS"] = ",".join(argv[1:])
     for path in sorted(HERE.glob("bench_*.py")):
         module = importlib.import_module(path.stem)
         for section in module.SECTIONS:

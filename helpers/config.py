@@ -17,8 +17,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 __all__ = ["CourseSetupError", "Settings", "Base", "settings", "mode_settings", "all_settings", "course_mode",
-           "keras_home", "data_dir", "subsets", "SMALL_BASE", "FULL_BASE", "MODES", "SEED", "MODE_VARIABLE",
-           "DATA_VARIABLE", "EPOCHS_VARIABLE", "FETCH_COMMAND", "set_seeds"]
+           "keras_home", "data_dir", "subsets", "resized_copies", "SMALL_BASE", "FULL_BASE", "MODES", "SEED",
+           "MODE_VARIABLE", "DATA_VARIABLE", "EPOCHS_VARIABLE", "FETCH_COMMAND", "set_seeds"]
 
 MODE_VARIABLE = "COURSE_MODE"
 DATA_VARIABLE = "COURSE_DATA_DIR"
@@ -148,7 +148,7 @@ def mode_settings(mode: str, root: Path | None = None) -> Settings:
             max_images_per_class=40,
             flowers_dir=root / "flower_photos_small",
             cats_dogs_dir=root / "cats_and_dogs_small",
-            many_flowers_dir=root / "flower_photos_128",  # the mirror's 128-px tf_flowers copies (MANIFEST.md)
+            many_flowers_dir=root / "flower_photos_128",  # 128-px copies: the mirror's, or fetch_data.py builds them
             grid_batch_size=25,  # divides every training set of the grid (50, 150, 100, 300): no partial batch
             gpu_advice=False,  # minutes on any CPU
         )
@@ -173,6 +173,18 @@ def mode_settings(mode: str, root: Path | None = None) -> Settings:
 def all_settings(root: Path | None = None) -> dict[str, Settings]:
     """The :class:`Settings` of every mode, by name (what ``fetch_data.py`` gets ready: both modes)."""
     return {mode: mode_settings(mode, root) for mode in MODES}
+
+
+def resized_copies(root: Path | None = None) -> list[tuple[Path, Path, int]]:
+    """``(source, copy, side)`` for each folder of small mode made of full mode's photos resized to ``side`` px.
+
+    Small mode's ``many_flowers_dir``: every flower photo as a ``side`` x ``side`` JPEG (the mirror holds such
+    copies; a connected machine builds them from the downloaded photos: :func:`helpers.fetch.build_resized`).
+    """
+    full, small = mode_settings("full", root), mode_settings("small", root)
+    if small.many_flowers_dir == full.many_flowers_dir:
+        return []
+    return [(full.many_flowers_dir, small.many_flowers_dir, small.image_size)]
 
 
 def subsets(root: Path | None = None) -> list[tuple[Path, Path, int]]:

@@ -3,7 +3,9 @@
 ``python data_scripts/fetch_data.py`` (or ``python -m helpers.fetch``) downloads
 the Keras ImageNet weights of every mode's base, ``flower_photos.tgz`` and
 ``cats_and_dogs_filtered.zip``, and builds small mode's subsets of them (which
-folders, how many photos a class: :func:`helpers.config.subsets`). ``--mirror
+folders, how many photos a class: :func:`helpers.config.subsets`) and its 128-px
+copies of every flower photo (:func:`helpers.config.resized_copies`, the folder
+the mirror also holds). ``--mirror
 DIR`` copies the files of a folder laid out like the course's offline mirror
 instead, putting each one exactly where a download would: Keras cache files into
 ``$KERAS_HOME/models/``, data sets into the course's data folder. Every step is
@@ -26,8 +28,8 @@ from pathlib import Path
 from . import config
 from .config import FETCH_COMMAND, SEED, CourseSetupError, data_dir, keras_home
 
-__all__ = ["fetch_all", "fetch_keras_weights", "install_from_mirror", "build_subset", "download", "extract",
-           "copy_if_needed", "read_checksums", "sha256", "main", "FLOWERS_URL", "CATS_DOGS_URL",
+__all__ = ["fetch_all", "fetch_keras_weights", "install_from_mirror", "build_subset", "build_resized", "download",
+           "extract", "copy_if_needed", "read_checksums", "sha256", "main", "FLOWERS_URL", "CATS_DOGS_URL",
            "IMAGE_SUFFIXES", "MIRROR_MODELS"]
 
 FLOWERS_URL = "https://storage.googleapis.com/download.tensorflow.org/example_images/flower_photos.tgz"
@@ -160,6 +162,37 @@ def build_subset(class_root: Path, target: Path, per_class: int, seed: int = SEE
     return copied
 
 
+def build_resized(class_root: Path, target: Path, side: int) -> int:
+    """Every image of each class folder of ``class_root`` as a ``side`` x ``side`` RGB JPEG in ``target``.
+
+    Resized (squashed, not cropped) like the offline mirror's ``flower_photos_128``; unreadable files are left
+    out; ``LICENSE.txt`` goes with the photos. Nothing happens if ``target`` exists; the folder is built under a
+    temporary name and renamed when complete, so an interrupted run leaves no half folder. Returns how many
+    photos it wrote.
+    """
+    from PIL import Image
+
+    if target.exists():
+        return 0
+    partial = target.with_name(target.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    written = 0
+    for class_dir in sorted(p for p in class_root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        (partial / class_dir.name).mkdir(parents=True)
+        for source in sorted(p for p in class_dir.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES):
+            try:
+                with Image.open(source) as image:
+                    small = image.convert("RGB").resize((side, side), Image.BILINEAR)
+            except Exception:  # noqa: BLE001 - PIL raises many kinds; any of them means "unusable"
+                continue
+            small.save(partial / class_dir.name / f"{source.stem}.jpg", "JPEG", quality=90)
+            written += 1
+    if (class_root / "LICENSE.txt").exists():
+        shutil.copyfile(class_root / "LICENSE.txt", partial / "LICENSE.txt")
+    partial.replace(target)
+    return written
+
+
 def fetch_keras_weights() -> None:
     """Have Keras download (into ``$KERAS_HOME/models``) every weight file the course loads, and the class index.
 
@@ -188,6 +221,8 @@ def fetch_all(root: Path | None = None, weights: bool = True) -> None:
         build_subset(source, subset, per_class)
         if (source / "LICENSE.txt").exists():  # the photos' credits go with them
             copy_if_needed(source / "LICENSE.txt", subset / "LICENSE.txt")
+    for source, copy, side in config.resized_copies(root):
+        build_resized(source, copy, side)
     if weights:
         fetch_keras_weights()
 

@@ -72,11 +72,12 @@ def rest_with_head(base, k: int, head, batchnorm_frozen: bool = True):
     return model
 
 
-def fit_rest(model, x, y, epochs: int, rate: float, batch_size: int, seed: int, head_rate: float | None = None):
-    """Train ``model`` (its last layer the head) on ``(x, y)`` with Adam at ``rate``, reshuffled each epoch.
+def _adam_step(model, rate: float, head_rate: float | None = None, shape=None):
+    """A traced training step of ``model`` (its last layer the head) with Adam at ``rate`` (the head: ``head_rate``).
 
-    ``head_rate``: the head gets its own Adam at that rate (discriminative rates); ``None``: one rate for all.
-    Both run the same custom step, so the two differ only in the head's rate. Returns the model.
+    The head gets its own Adam when ``head_rate`` is given; one Adam or two at the same rate take the same steps.
+    ``shape``: the shape of one input; given, the step is traced once for every batch size (a last, smaller batch
+    costs no second trace).
     """
     import keras
     import tensorflow as tf
@@ -89,7 +90,9 @@ def fit_rest(model, x, y, epochs: int, rate: float, batch_size: int, seed: int, 
         optimizer.build(variables)
     loss_fn = keras.losses.SparseCategoricalCrossentropy()
 
-    @tf.function(reduce_retracing=True)
+    signature = None if shape is None else [tf.TensorSpec((None, *shape), tf.float32), tf.TensorSpec((None,), tf.int32)]
+
+    @tf.function(reduce_retracing=True, input_signature=signature)
     def step(images, labels):
         with tf.GradientTape() as tape:
             loss = loss_fn(labels, model(images, training=True))
@@ -99,12 +102,31 @@ def fit_rest(model, x, y, epochs: int, rate: float, batch_size: int, seed: int, 
         optimizers[1].apply(gradients[len(body):], head)
         return loss
 
+    return step
+
+
+def _epoch(step, x, y, rows, batch_size: int) -> None:
+    """One epoch of ``step`` over the ``rows`` of the tensors ``x``, ``y``, in that order, ``batch_size`` at a time."""
+    import tensorflow as tf
+
+    for start in range(0, len(rows), batch_size):
+        index = tf.constant(rows[start:start + batch_size])
+        step(tf.gather(x, index), tf.gather(y, index))
+
+
+def fit_rest(model, x, y, epochs: int, rate: float, batch_size: int, seed: int, head_rate: float | None = None):
+    """Train ``model`` (its last layer the head) on ``(x, y)`` with Adam at ``rate``, reshuffled each epoch.
+
+    ``head_rate``: the head gets its own Adam at that rate (discriminative rates); ``None``: one rate for all.
+    Both run the same custom step, so the two differ only in the head's rate. Returns the model.
+    """
+    import tensorflow as tf
+
+    step = _adam_step(model, rate, head_rate)
     x = tf.convert_to_tensor(np.asarray(x, "float32"))
     y = tf.convert_to_tensor(np.asarray(y, "int32"))
     for rows in np.split(prefix.epoch_order(len(y), epochs, seed), epochs):
-        for start in range(0, len(rows), batch_size):
-            index = tf.constant(rows[start:start + batch_size])
-            step(tf.gather(x, index), tf.gather(y, index))
+        _epoch(step, x, y, rows, batch_size)
     return model
 
 
@@ -134,16 +156,23 @@ def small_cnn(n_classes: int, image_size: int, name: str = "small_cnn"):
 
 
 def fit_curve(model, x, y, x_test, y_test, epochs: int, rate: float, batch_size: int, seed: int) -> np.ndarray:
-    """Compile ``model`` (Adam at ``rate``), train it ``epochs`` epochs; the held-out accuracy after each epoch."""
-    import keras
+    """Train ``model`` with Adam at ``rate`` for ``epochs`` epochs; the held-out accuracy after each epoch.
+
+    The custom step of :func:`fit_rest` (sparse cross-entropy, reshuffled each epoch with ``seed``): a curve of
+    40 epochs of a few dozen photos costs its arithmetic, not 40 calls of ``fit``. ``x_test`` is predicted at
+    once (a few hundred photos, or their features).
+    """
+    import tensorflow as tf
 
     from .config import set_seeds
 
-    model.compile(optimizer=keras.optimizers.Adam(rate), loss="sparse_categorical_crossentropy")
+    set_seeds(seed)
+    x, y = tf.convert_to_tensor(np.asarray(x, "float32")), tf.convert_to_tensor(np.asarray(y, "int32"))
+    step = _adam_step(model, rate, shape=tuple(x.shape[1:]))
+    predict = tf.function(lambda images: model(images, training=False), reduce_retracing=True)
+    x_test, y_test = tf.convert_to_tensor(np.asarray(x_test, "float32")), np.asarray(y_test)
     curve = []
-    order = prefix.epoch_order(len(y), epochs, seed)
-    for rows in np.split(order, epochs):
-        set_seeds(seed)
-        model.fit(x[rows], y[rows], batch_size=batch_size, epochs=1, shuffle=False, verbose=0)
-        curve.append(accuracy(model, x_test, y_test))
+    for rows in np.split(prefix.epoch_order(len(y), epochs, seed), epochs):
+        _epoch(step, x, y, rows, batch_size)
+        curve.append(float(np.mean(np.asarray(predict(x_test)).argmax(axis=1) == y_test)))
     return np.array(curve)

@@ -228,7 +228,7 @@ def test_binder_postbuild_keeps_only_what_small_mode_reads(tmp_path):
         "    (root / url.rsplit('/', 1)[1]).write_bytes(b'x' * 1000)\n"
         "for mode in config.MODES:\n"
         "    cfg = config.mode_settings(mode)\n"
-        "    for folder in (cfg.flowers_dir, cfg.cats_dogs_dir):\n"
+        "    for folder in (cfg.flowers_dir, cfg.cats_dogs_dir, cfg.many_flowers_dir):\n"
         "        (folder / 'daisy').mkdir(parents=True, exist_ok=True)\n"
         "        (folder / 'daisy' / '1.jpg').write_bytes(b'j')\n"
         "    models = config.keras_home() / 'models'; models.mkdir(parents=True, exist_ok=True)\n"
@@ -249,6 +249,7 @@ def test_binder_postbuild_keeps_only_what_small_mode_reads(tmp_path):
         assert not (root / url.rsplit("/", 1)[1]).exists(), f"postBuild kept the archive of {url}"
     assert not full.flowers_dir.exists() and not (root / "cats_and_dogs_filtered").exists(), sorted(root.iterdir())
     assert (small.flowers_dir / "daisy" / "1.jpg").exists() and (small.cats_dogs_dir / "daisy" / "1.jpg").exists()
+    assert (small.many_flowers_dir / "daisy" / "1.jpg").exists(), "postBuild removed 05's 128-px flower copies"
     models = keras_dir / "models"
     assert (models / small.base.no_top_file).exists() and (models / small.base.with_top_file).exists()
     assert (models / "imagenet_class_index.json").exists()

@@ -131,6 +131,35 @@ def test_build_subset_is_deterministic(tmp_path):
     assert len(listing) == 8
 
 
+def test_build_resized_copies_every_photo_at_its_size(tmp_path):
+    source = tmp_path / "flower_photos"
+    for cls, n in (("daisy", 3), ("tulips", 2)):
+        for i in range(n):
+            _save(source / cls / f"{cls}{i}.jpg", "RGB", size=(40, 30))
+    _save(source / "tulips" / "gray.png", "L", size=(20, 20))
+    (source / "tulips" / "broken.jpg").write_bytes(b"not a jpeg")
+    (source / "LICENSE.txt").write_text("credits")
+    target = tmp_path / "flower_photos_128"
+    assert fetch.build_resized(source, target, 16) == 6  # the broken file is left out
+    assert sorted(str(p.relative_to(target)) for p in target.rglob("*.jpg")) == [
+        "daisy/daisy0.jpg", "daisy/daisy1.jpg", "daisy/daisy2.jpg", "tulips/gray.jpg", "tulips/tulips0.jpg",
+        "tulips/tulips1.jpg"]
+    for path in target.rglob("*.jpg"):
+        with Image.open(path) as image:
+            assert image.size == (16, 16) and image.mode == "RGB" and image.format == "JPEG"
+    assert (target / "LICENSE.txt").read_text() == "credits"
+    assert not (tmp_path / "flower_photos_128.partial").exists()
+    assert fetch.build_resized(source, target, 16) == 0  # there already: nothing to do
+    folder = data.list_images(target)
+    assert folder.class_names == ["daisy", "tulips"] and len(folder) == 6
+
+
+def test_small_modes_resized_folder_is_made_of_full_modes_photos(tmp_path):
+    (copy,) = config.resized_copies(tmp_path)
+    full, small = config.mode_settings("full", tmp_path), config.mode_settings("small", tmp_path)
+    assert copy == (full.many_flowers_dir, small.many_flowers_dir, small.image_size)
+
+
 def test_download_failure_names_the_mirror_command(tmp_path, monkeypatch):
     def refuse(*args, **kwargs):
         raise OSError("no network")
@@ -369,6 +398,9 @@ def test_fetch_all_downloads_extracts_and_builds_subsets(tmp_path, monkeypatch):
     for cls in ("daisy", "tulips"):
         assert len(list((small.flowers_dir / cls).glob("*.jpg"))) == small.max_images_per_class
     assert (small.flowers_dir / "LICENSE.txt").read_text() == "credits"
+    for cls in ("daisy", "tulips"):  # every photo, at small mode's size, where small mode looks for it
+        assert len(list((small.many_flowers_dir / cls).glob("*.jpg"))) == 45
+    assert (small.many_flowers_dir / "LICENSE.txt").read_text() == "credits"
     for cls in ("cats", "dogs"):
         assert len(list((small.cats_dogs_dir / cls).glob("*.jpg"))) == small.max_images_per_class
     fetch.fetch_all(root, weights=False)  # idempotent: nothing downloaded again

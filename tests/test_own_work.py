@@ -74,6 +74,11 @@ def test_all_of_helpers_can_be_forbidden_though_the_check_lives_there():
     with pytest.raises(AssertionError, match="helpers.ledger"):
         own_work.assert_own_work(notebook(CHEATS["alias at the top"])["clearly_above"], ("helpers",), "write it",
                                  [0.9, 0.8, 0.85], [0.5, 0.4, 0.45])
+    built = notebook("import importlib\ndef clearly_above(a, b):\n"
+                     "    module = importlib.import_module('helpers.' + 'led' + 'ger')\n"
+                     "    return getattr(module, 'vis' + 'ible')(d(a, b))\n")  # found only by what runs
+    with pytest.raises(AssertionError, match="ledger.py:visible"):
+        own_work.assert_own_work(built["clearly_above"], ("helpers",), "write it", [0.9, 0.8, 0.85], [0.5, 0.4, 0.45])
 
 
 def test_allowed_helpers_and_libraries_are_not_flagged():

@@ -6,12 +6,13 @@ test cell), and every test cell named must lose its points.
 
 | graded cell | mistakes |
 | --- | --- |
-| split | delegates to `helpers.data.stratified_split`; accepts fractions that do not sum to 1; rejects valid ones  |
-|       | (`== 1`: 0.7 + 0.2 + 0.1 is 0.9999999999999999); ignores the seed;                                     |
+| split | delegates to `helpers.data.stratified_split` (by its module, or by an alias); accepts fractions that |
+|       | do not sum to 1; rejects valid ones (`== 1`: 0.7 + 0.2 + 0.1 is 0.9999999999999999); ignores the seed; |
 |       | not stratified (one shuffle of all photos); parts drawn independently (they overlap) |
 | transfer | new head not named; `body.trainable = True` on a new model (the same-value trap: an earlier |
 |          | call's freezing stays); a clone (fresh random body); the body never frozen; new head on the old one |
-| evaluate | scikit-learn; recall nan for a class without examples; confusion transposed; precision for recall |
+| evaluate | scikit-learn (imported inside, or an alias imported above); recall nan for a class without examples; |
+|          | confusion transposed; precision for recall |
 """
 
 _SPLIT_SEEDED = '''def split_files(labels, fractions, seed):
@@ -48,6 +49,26 @@ WRONG = {
     return {"accuracy": float(accuracy_score(y_true, y_pred)), "confusion": confusion, "recall": recall}''',
             },
             {"split-tests", "transfer-tests", "evaluate-tests"},
+        ),
+        "delegation through aliases: split calls stratified_split as s; evaluate calls confusion_matrix as cm": (
+            {
+                "split": '''from helpers.data import stratified_split as s
+
+
+def split_files(labels, fractions, seed):
+    if any(f <= 0 for f in fractions) or not np.isclose(sum(fractions), 1.0):
+        raise ValueError("fractions must be positive and sum to 1")
+    return s(labels, fractions, seed)''',
+                "evaluate": '''from sklearn.metrics import confusion_matrix as cm
+
+
+def evaluate(y_true, y_pred, n_classes):
+    confusion = cm(y_true, y_pred, labels=list(range(n_classes)))
+    per_class = confusion.sum(axis=1)
+    recall = np.divide(np.diag(confusion), per_class, out=np.zeros(n_classes), where=per_class > 0)
+    return {"accuracy": float(np.trace(confusion) / confusion.sum()), "confusion": confusion, "recall": recall}''',
+            },
+            {"split-tests", "evaluate-tests"},
         ),
         "split accepts bad fractions; body.trainable on a new model (same-value trap); recall nan": (
             {
