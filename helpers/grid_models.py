@@ -3,14 +3,15 @@
 The linear strategies fit a logistic regression on cached features (:func:`linear_head`, as the weights of an
 equivalent Dense layer). The trained ones (:func:`trainables`) are built once, compiled once, and reset before
 each fit (:class:`Trainable`): tracing a network's training step costs more than training it on the small
-subsets. The fine-tuned ones follow the course's recipe (:func:`helpers.freezing.unfreeze_from`).
+subsets. The fine-tuned ones follow the course's recipe (:func:`helpers.freezing.unfreeze_from`); the network
+from scratch is :func:`helpers.recipes.small_cnn` at its own rate.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from . import freezing
+from . import freezing, prefix
 from .config import SEED
 
 __all__ = ["Trainable", "linear_accuracy", "linear_head", "trainables"]
@@ -52,14 +53,9 @@ class Trainable:
         self.initial = [np.array(w) for w in model.get_weights()]
         self.optimizer_start = [np.array(v) for v in model.optimizer.variables]
 
-    def score(self, x, y, train, test, num_classes, head, plan) -> tuple[float, int]:
-        """Reset, set the head (or keep its random start), fit on the ``train`` rows of (x, y), test on ``test``.
-
-        ``x`` is a tensor of the whole data set: batches are gathered from it as fit needs them (no copy of the
-        training set). Returns (test accuracy, optimizer updates).
-        """
-        from . import set_seeds
-
+    def reset(self, head=None, num_classes: int = 0) -> None:
+        """The saved start again (weights and optimizer state); ``head``: a linear head's ``(kernel, bias)`` in
+        the last layer, outputs this data set does not use switched off."""
         self.model.set_weights(self.initial)
         if head is not None:
             kernel, bias = head
@@ -72,11 +68,39 @@ class Trainable:
             dense.set_weights([full_kernel, full_bias])
         for variable, value in zip(self.model.optimizer.variables, self.optimizer_start, strict=True):
             variable.assign(value)
-        set_seeds(plan.seed)
-        self.model.fit(_batches(x, y, train, plan.batch_size, plan.seed), epochs=plan.epochs, verbose=0)
-        steps = int(self.model.optimizer.iterations.numpy())
+
+    def accuracy(self, x, y, test, num_classes) -> float:
+        """Held-out accuracy on the ``test`` rows of (x, y), the outputs past ``num_classes`` left off."""
         predictions = self.model.predict(_batches(x, y, test, 256), verbose=0)[:, :num_classes]
-        return float(np.mean(predictions.argmax(axis=1) == np.asarray(y)[test])), steps
+        return float(np.mean(predictions.argmax(axis=1) == np.asarray(y)[test]))
+
+    def score(self, x, y, train, test, num_classes, head, epochs, batch_size, seed) -> tuple[float, int]:
+        """Reset, set the head (or keep its random start), fit on the ``train`` rows of (x, y), test on ``test``.
+
+        ``x`` is a tensor of the whole data set: batches are gathered from it as fit needs them (no copy of the
+        training set). Returns (test accuracy, optimizer updates).
+        """
+        from . import set_seeds
+
+        self.reset(head, num_classes)
+        set_seeds(seed)
+        self.model.fit(_batches(x, y, train, batch_size, seed), epochs=epochs, verbose=0)
+        return self.accuracy(x, y, test, num_classes), int(self.model.optimizer.iterations.numpy())
+
+    def score_curve(self, x, y, train, test, num_classes, chunks, batch_size, seed) -> list[tuple[int, float]]:
+        """From the random start, fit ``chunks[0]`` epochs, test, fit ``chunks[1]`` more, test...: the
+        ``(optimizer updates, held-out accuracy)`` after each chunk (a learning curve at a few points)."""
+        from . import set_seeds
+
+        self.reset()
+        set_seeds(seed)
+        curve, done = [], 0
+        for epochs in chunks:  # one fit a chunk, over its epochs' shuffles one after the other (no per-epoch cost)
+            order = np.asarray(train)[prefix.epoch_order(len(train), int(epochs), seed + done)]
+            self.model.fit(_batches(x, y, order, batch_size), epochs=1, verbose=0)
+            done += int(epochs)
+            curve.append((int(self.model.optimizer.iterations.numpy()), self.accuracy(x, y, test, num_classes)))
+        return curve
 
 
 def _batches(x, y, index, batch_size: int, seed: int | None = None):
@@ -97,15 +121,17 @@ def _classifier(inputs, features, outputs):
     return keras.Model(inputs, keras.layers.Dense(outputs, activation="softmax")(x))
 
 
-def trainables(strategies, plan, k, outputs) -> dict:
-    """The compiled models of the trained strategies, shared by every data set (``outputs`` units each).
+def trainables(strategies, plan, k, outputs, scratch_sizes=()) -> dict:
+    """The compiled models of the trained strategies, shared by every data set and split (``outputs`` units each).
 
     The fine-tuned ones follow the course's recipe (:func:`helpers.freezing.unfreeze_from`: BatchNorm frozen,
-    rate :data:`helpers.freezing.FINE_TUNE_RATE`); they start from the head the linear classifier learnt.
+    rate ``plan.fine_tune_rate``); they start from the head the linear classifier learnt. The network from
+    scratch is :func:`helpers.recipes.small_cnn` at ``plan.scratch_rate``, one per image side in
+    ``scratch_sizes`` (keys ``("from_scratch", side)``), reading the base's preprocessed images ([-1, 1]).
     """
     import keras
 
-    from . import models
+    from . import models, recipes
 
     built = {}
     if "partial_fine_tune" in strategies:
@@ -122,10 +148,10 @@ def trainables(strategies, plan, k, outputs) -> dict:
         inputs = keras.Input(base.input.shape[1:])
         built["full_fine_tune"] = Trainable(_classifier(inputs, base(inputs), outputs), plan.fine_tune_rate)
     if "from_scratch" in strategies:
-        base = models.load_base(plan.image_size, weights=None)
-        for layer in base.layers:  # BatchNorm learns its statistics; they must settle within the grid's few steps
-            if isinstance(layer, keras.layers.BatchNormalization):
-                layer.momentum = 0.9
-        inputs = keras.Input(base.input.shape[1:])
-        built["from_scratch"] = Trainable(_classifier(inputs, base(inputs), outputs), plan.scratch_rate)
+        for side in scratch_sizes or (plan.image_size,):
+            cnn = recipes.small_cnn(outputs, side)  # takes pixels in [0, 255]
+            inputs = keras.Input((side, side, 3))
+            pixels = keras.layers.Rescaling(127.5, offset=127.5)(inputs)  # [-1, 1] back to [0, 255]
+            built["from_scratch", side] = Trainable(keras.Model(inputs, cnn(pixels), name="from_scratch"),
+                                                    plan.scratch_rate)
     return built
