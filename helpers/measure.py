@@ -51,12 +51,13 @@ class GridPlan:
 def grid_plan(cfg: config.Settings | None = None) -> GridPlan:
     """The grid's sizes from the settings (default: the current mode's).
 
-    The course's image size (the network from scratch sees half of it), 10 and 50 images a class to train and
-    100 a class held out (fewer where a class has fewer images: :func:`grid_splits`), the mode's epochs, the grid's
-    batch size and its number of seeds (``cfg.grid_seeds``).
+    The course's image size (the network from scratch sees half of it), at most 300 images a class of each data
+    set (the splits of every seed are drawn from them), 10 and 50 images a class to train and 100 a class held
+    out (fewer where a class has fewer images: :func:`grid_splits`), the mode's epochs, the grid's batch size and
+    its number of seeds (``cfg.grid_seeds``).
     """
     cfg = cfg or config.settings()
-    return GridPlan(image_size=cfg.image_size, fewer_per_class=10, more_per_class=50,
+    return GridPlan(image_size=cfg.image_size, fewer_per_class=10, more_per_class=50, max_per_class=300,
                     epochs=cfg.epochs, batch_size=cfg.grid_batch_size, seeds=tuple(range(cfg.grid_seeds)))
 
 
@@ -100,6 +101,13 @@ def load_grid_data(name: str, plan: GridPlan):
             start += len(images)
         return x, folder.labels, folder.class_names
     raise ValueError(f"unknown grid data set {name!r}: use 'flowers' or 'digits'.")
+
+
+def _classes(name: str) -> int:
+    """How many classes a grid data set has (without loading its images)."""
+    from . import data
+
+    return 10 if name == "digits" else len(data.list_images(config.settings().many_flowers_dir).class_names)
 
 
 SIZES = ("fewer", "more")  # the grid's two training sets of each data set (nested: "more" contains "fewer")
@@ -203,15 +211,29 @@ class GridResult:
         return "\n".join(lines)
 
 
-def _forward(extractor, x, batch_size: int = 128):
-    """The earlier layer's maps and the pooled final features of ``x``, a batch at a time (the final maps of the
-    whole data set are never held: at full size they would take more memory than the images)."""
-    cut, pooled = [], []
-    for start in range(0, len(x), batch_size):
-        cut_maps, final_maps = extractor.predict_on_batch(x[start:start + batch_size])
-        cut.append(np.asarray(cut_maps))
-        pooled.append(np.asarray(final_maps).mean(axis=(1, 2)))
-    return np.concatenate(cut), np.concatenate(pooled)
+def _forward(extractor, images, preprocess, rows, side: int, batch_size: int = 128):
+    """One pass over ``images``, a batch at a time, each batch preprocessed as it goes: the pooled earlier and
+    final features of every image, the earlier layer's maps and the preprocessed images of the ``rows`` (what the
+    fine-tuned strategies read), and every image resized to ``side`` pixels (the network from scratch's). Neither
+    the float images nor the maps of the whole data set are ever held."""
+    import tensorflow as tf
+
+    keep = np.zeros(len(images), bool)
+    keep[rows] = True
+    cut_pooled, final_pooled, cut_rows, x_rows, small = [], [], [], [], []
+    for start in range(0, len(images), batch_size):
+        batch = preprocess(images[start:start + batch_size].astype("float32"))
+        cut_maps, final_maps = extractor.predict_on_batch(batch)
+        cut_maps, mine = np.asarray(cut_maps), keep[start:start + batch_size]
+        cut_pooled.append(cut_maps.mean(axis=(1, 2)))
+        final_pooled.append(np.asarray(final_maps).mean(axis=(1, 2)))
+        cut_rows.append(cut_maps[mine])
+        x_rows.append(batch[mine])
+        small.append(tf.image.resize(batch, (side, side)))
+    return {"cut_pooled": np.concatenate(cut_pooled), "final_pooled": np.concatenate(final_pooled),
+            "cut_maps": tf.convert_to_tensor(np.concatenate(cut_rows)),
+            "x": tf.convert_to_tensor(np.concatenate(x_rows)),
+            "x_scratch": tf.concat(small, axis=0)}
 
 
 def _scratch_size(dataset: str, plan: GridPlan) -> int:
@@ -224,10 +246,10 @@ def _scratch_size(dataset: str, plan: GridPlan) -> int:
 def _score(strategy: str, cell: dict, built: dict, plan: GridPlan, seed: int) -> tuple[float, int]:
     """Held-out accuracy and optimizer updates of one strategy on one training set of a data set, in one split.
 
-    ``cell`` holds the data set's preprocessed images ``x``, the network from scratch's images ``x_scratch``,
-    ``labels``, the ``train`` and ``test`` indices, its ``num_classes``, the cached ``cut_maps`` and pooled features
-    (``final_pooled``, ``cut_pooled``) and the ``head`` the linear classifier learnt on the final features;
-    ``built`` the trained strategies' models.
+    ``cell`` holds the data set's preprocessed images ``x`` and cached ``cut_maps`` of the first split's ``rows``
+    (what the fine-tuned strategies read), the network from scratch's images ``x_scratch``, ``labels``, the
+    ``train`` and ``test`` indices, its ``num_classes``, the pooled features (``final_pooled``, ``cut_pooled``)
+    and the ``head`` the linear classifier learnt on the final features; ``built`` the trained strategies' models.
     """
     train, test, labels = cell["train"], cell["test"], cell["labels"]
     if strategy in ("feature_extraction", "earlier_layers"):
@@ -244,9 +266,10 @@ def _score(strategy: str, cell: dict, built: dict, plan: GridPlan, seed: int) ->
                                   plan.batch_size, seed)
         cell["curve"] = curve
         return curve[-1][1], curve[-1][0]
-    inputs = cell["cut_maps"] if strategy == "partial_fine_tune" else cell["x"]
-    return built[strategy].score(inputs, labels, train, test, cell["num_classes"], cell["head"], plan.epochs,
-                                 plan.batch_size, seed)
+    inputs = cell["cut_maps"] if strategy == "partial_fine_tune" else cell["x"]  # the first split's rows only
+    rows = cell["rows"]
+    return built[strategy].score(inputs, labels[rows], np.searchsorted(rows, train), np.searchsorted(rows, test),
+                                 cell["num_classes"], cell["head"], plan.epochs, plan.batch_size, seed)
 
 
 def run_grid(plan: GridPlan | None = None, datasets=("flowers", "digits"), strategies=STRATEGIES,
@@ -264,7 +287,6 @@ def run_grid(plan: GridPlan | None = None, datasets=("flowers", "digits"), strat
     on the small subsets. ``verbose``: a progress bar over the grid's scores.
     """
     import keras
-    import tensorflow as tf
     from tqdm.auto import tqdm
 
     from . import models, set_seeds
@@ -284,9 +306,8 @@ def run_grid(plan: GridPlan | None = None, datasets=("flowers", "digits"), strat
     per_split = len(strategies) + (len(plan.seeds) - 1) * len(set(strategies) & set(plan.seeded))
     bar = tqdm(total=len(datasets) * len(SIZES) * per_split, desc="loading the data",
                unit="score", disable=not verbose)  # one step per score of the grid
-    loaded = {name: load_grid_data(name, plan) for name in datasets}
     bar.set_description("building the models")
-    outputs = max(len(names) for _, _, names in loaded.values())
+    outputs = max(_classes(name) for name in datasets)
     start = time.perf_counter()
     base = models.load_base(plan.image_size)
     k = fine_tune_at(base)
@@ -296,25 +317,24 @@ def run_grid(plan: GridPlan | None = None, datasets=("flowers", "digits"), strat
     built = grid_models.trainables(strategies, plan, k, outputs,
                                    scratch_sizes=sorted({_scratch_size(name, plan) for name in datasets}))
     seconds["building models"] += time.perf_counter() - start
-    for name, (images, labels, class_names) in loaded.items():
+    for name in datasets:  # one data set in memory at a time
+        bar.set_description(f"{name}: loading the images")
+        images, labels, class_names = load_grid_data(name, plan)
         num_classes = len(class_names)
         result.chance[name] = 1 / num_classes
         bar.set_description(f"{name}: the base's forward pass")
         start = time.perf_counter()
-        x = models.base_module().preprocess_input(images.astype("float32"))
-        cut_maps, final_pooled = _forward(extractor, x)
-        cut_pooled = cut_maps.mean(axis=(1, 2))
-        x = tf.convert_to_tensor(x)
-        side = _scratch_size(name, plan)  # the network from scratch reads the same preprocessed images
-        x_scratch = x if side == plan.image_size else tf.concat(
-            [tf.image.resize(x[i:i + 256], (side, side)) for i in range(0, len(images), 256)], axis=0)
-        cell = {"x": x, "cut_maps": tf.convert_to_tensor(cut_maps), "x_scratch": x_scratch,  # what the nets read
-                "labels": labels, "num_classes": num_classes, "final_pooled": final_pooled, "cut_pooled": cut_pooled}
-        del x, cut_maps, x_scratch
+        splits_by_seed = {seed: grid_splits(labels, plan, seed) for seed in plan.seeds}
+        first = splits_by_seed[plan.seeds[0]]  # the split every strategy runs in
+        rows = np.union1d(first["more"], first["held_out"])  # the images the fine-tuned strategies read
+        side = _scratch_size(name, plan)  # the network from scratch reads the same preprocessed images, smaller
+        cell = _forward(extractor, images, models.base_module().preprocess_input, rows, side)
+        cell.update(rows=rows, labels=labels, num_classes=num_classes)
+        del images
         seconds["cached forward pass"] += time.perf_counter() - start
         curves = {}
         for seed in plan.seeds:
-            splits = grid_splits(labels, plan, seed)
+            splits = splits_by_seed[seed]
             test = cell["test"] = splits["held_out"]
             measured = [s for s in strategies if s in plan.seeded or seed == plan.seeds[0]]
             for size in SIZES:

@@ -59,9 +59,7 @@ def test_guide_widget_calls_the_function_it_is_given():
 
 def test_grid_plan_follows_the_settings():
     import helpers
-    from helpers import freezing
-
-    from helpers import recipes
+    from helpers import freezing, recipes
 
     cfg = helpers.settings()
     plan = measure.grid_plan()

@@ -87,14 +87,17 @@ def test_freezing_and_cuts_follow_the_settings(swapped):
 
 def test_grid_follows_the_settings(swapped):
     plan = measure.grid_plan()
-    assert (plan.image_size, plan.epochs, plan.batch_size) == (32, 1, 7)
-    assert (plan.fewer_per_class, plan.more_per_class, plan.max_per_class) == (10, 12, 16)
+    assert (plan.image_size, plan.epochs, plan.batch_size) == (64, 1, 7)
+    assert (plan.fewer_per_class, plan.more_per_class, plan.seeds) == (10, 50, tuple(range(swapped.grid_seeds)))
+    plan = dataclasses.replace(plan, seeds=(0, 1))
     result = measure.run_grid(plan, datasets=("digits",), verbose=False,
                               strategies=("feature_extraction", "earlier_layers", "partial_fine_tune"))
-    base = models.load_base(32)
+    base = models.load_base(64)
     assert result.earlier_layer == freezing.cut_layer(base, measure.fine_tune_at(base)).name
-    assert result.earlier_layer in {layer.name for layer in _reference(input_shape=(32, 32, 3),
+    assert result.earlier_layer in {layer.name for layer in _reference(input_shape=(64, 64, 3),
                                                                        include_top=False).layers}
-    assert result.sizes["digits", "fewer"] == (100, 40) and result.sizes["digits", "more"] == (120, 40)
-    for size in measure.SIZES:  # one epoch of batches of the settings' grid batch size
+    assert result.sizes["digits", "fewer"] == (100, 1000) and result.sizes["digits", "more"] == (500, 1000)
+    for size in measure.SIZES:  # one epoch of batches of the settings' grid batch size, in the first split only
         assert result.steps["digits", size]["partial_fine_tune"] == math.ceil(result.sizes["digits", size][0] / 7)
+        assert len(result.scores["digits", size]["partial_fine_tune"]) == 1
+        assert len(result.scores["digits", size]["feature_extraction"]) == 2
