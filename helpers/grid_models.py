@@ -71,7 +71,12 @@ class Trainable:
 
     def accuracy(self, x, y, test, num_classes) -> float:
         """Held-out accuracy on the ``test`` rows of (x, y), the outputs past ``num_classes`` left off."""
-        predictions = self.model.predict(_batches(x, y, test, 256), verbose=0)[:, :num_classes]
+        import tensorflow as tf
+
+        test = np.asarray(test)
+        predictions = np.concatenate([  # predict_on_batch: no new tf.data pipeline (and graph) per call
+            np.asarray(self.model.predict_on_batch(tf.cast(tf.gather(x, test[i:i + 256]), "float32")))
+            for i in range(0, len(test), 256)])[:, :num_classes]
         return float(np.mean(predictions.argmax(axis=1) == np.asarray(y)[test]))
 
     def score(self, x, y, train, test, num_classes, head, epochs, batch_size, seed) -> tuple[float, int]:
@@ -94,10 +99,15 @@ class Trainable:
 
         self.reset()
         set_seeds(seed)
+        import tensorflow as tf
+
+        labels = np.asarray(y, "int32")
         curve, done = [], 0
-        for epochs in chunks:  # one fit a chunk, over its epochs' shuffles one after the other (no per-epoch cost)
+        for epochs in chunks:  # the chunk's epochs' shuffles one after the other, a traced step per batch
             order = np.asarray(train)[prefix.epoch_order(len(train), int(epochs), seed + done)]
-            self.model.fit(_batches(x, y, order, batch_size), epochs=1, verbose=0)
+            for i in range(0, len(order), batch_size):
+                rows = order[i:i + batch_size]
+                self.model.train_on_batch(tf.cast(tf.gather(x, rows), "float32"), labels[rows])
             done += int(epochs)
             curve.append((int(self.model.optimizer.iterations.numpy()), self.accuracy(x, y, test, num_classes)))
         return curve
@@ -111,7 +121,7 @@ def _batches(x, y, index, batch_size: int, seed: int | None = None):
     if seed is not None:
         ds = ds.shuffle(len(index), seed=seed, reshuffle_each_iteration=True)
     y = tf.constant(np.asarray(y, "int32"))
-    return ds.batch(batch_size).map(lambda i: (tf.gather(x, i), tf.gather(y, i))).prefetch(1)
+    return ds.batch(batch_size).map(lambda i: (tf.cast(tf.gather(x, i), "float32"), tf.gather(y, i))).prefetch(1)
 
 
 def _classifier(inputs, features, outputs):
@@ -121,13 +131,27 @@ def _classifier(inputs, features, outputs):
     return keras.Model(inputs, keras.layers.Dense(outputs, activation="softmax")(x))
 
 
+def _preprocess():
+    """The base's ``preprocess_input`` as a layer: MobileNet and MobileNetV2 (both modes) map [0, 255] to [-1, 1]."""
+    import keras
+
+    from . import models
+
+    pixels = np.array([0.0, 127.5, 255.0], "float32")
+    if not np.allclose(models.base_module().preprocess_input(pixels.copy()), [-1.0, 0.0, 1.0], atol=1e-6):
+        raise NotImplementedError("this base's preprocess_input does not map [0, 255] to [-1, 1]: give the grid's "
+                                  "full fine-tune that base's own preprocessing.")
+    return keras.layers.Rescaling(1 / 127.5, offset=-1)
+
+
 def trainables(strategies, plan, k, outputs, scratch_sizes=()) -> dict:
     """The compiled models of the trained strategies, shared by every data set and split (``outputs`` units each).
 
     The fine-tuned ones follow the course's recipe (:func:`helpers.freezing.unfreeze_from`: BatchNorm frozen,
     rate ``plan.fine_tune_rate``); they start from the head the linear classifier learnt. The network from
     scratch is :func:`helpers.recipes.small_cnn` at ``plan.scratch_rate``, one per image side in
-    ``scratch_sizes`` (keys ``("from_scratch", side)``), reading the base's preprocessed images ([-1, 1]).
+    ``scratch_sizes`` (keys ``("from_scratch", side)``). The full fine-tune and the network from scratch read 8-bit
+    pixels; the partial fine-tune the cached maps of the frozen prefix.
     """
     import keras
 
@@ -142,16 +166,14 @@ def trainables(strategies, plan, k, outputs, scratch_sizes=()) -> dict:
         top = freezing.top_from(base, k)
         inputs = keras.Input(top.input.shape[1:])
         built["partial_fine_tune"] = Trainable(_classifier(inputs, top(inputs), outputs), plan.fine_tune_rate)
-    if "full_fine_tune" in strategies:
+    if "full_fine_tune" in strategies:  # reads 8-bit pixels: the base's preprocessing is its first layer
         base = models.load_base(plan.image_size)
         freezing.unfreeze_from(base, 0)
         inputs = keras.Input(base.input.shape[1:])
-        built["full_fine_tune"] = Trainable(_classifier(inputs, base(inputs), outputs), plan.fine_tune_rate)
+        built["full_fine_tune"] = Trainable(_classifier(inputs, base(_preprocess()(inputs)), outputs),
+                                            plan.fine_tune_rate)
     if "from_scratch" in strategies:
-        for side in scratch_sizes or (plan.image_size,):
-            cnn = recipes.small_cnn(outputs, side)  # takes pixels in [0, 255]
-            inputs = keras.Input((side, side, 3))
-            pixels = keras.layers.Rescaling(127.5, offset=127.5)(inputs)  # [-1, 1] back to [0, 255]
-            built["from_scratch", side] = Trainable(keras.Model(inputs, cnn(pixels), name="from_scratch"),
+        for side in scratch_sizes or (plan.image_size,):  # reads pixels in [0, 255], like small_cnn
+            built["from_scratch", side] = Trainable(recipes.small_cnn(outputs, side, "from_scratch"),
                                                     plan.scratch_rate)
     return built

@@ -85,13 +85,21 @@ def load_grid_data(name: str, plan: GridPlan):
 
     cfg = config.settings()
     if name == "digits":
-        x, y = data.digits(plan.image_size)
+        import tensorflow as tf
+        from sklearn.datasets import load_digits
+
+        bunch = load_digits()  # data.digits' images, upscaled 256 at a time to 8-bit pixels (no float copy of all)
+        small, y = bunch.images.astype("float32")[..., None] * (255.0 / 16.0), bunch.target.astype("int32")
         if plan.max_per_class:
             rng = np.random.default_rng(plan.seed)
             keep = np.sort(np.concatenate([rng.permutation(np.flatnonzero(y == c))[:plan.max_per_class]
                                            for c in range(10)]))
-            x, y = x[keep], y[keep]
-        return np.round(x).astype("uint8"), y, [str(i) for i in range(10)]
+            small, y = small[keep], y[keep]
+        x = np.empty((len(y), plan.image_size, plan.image_size, 3), "uint8")
+        for i in range(0, len(y), 256):
+            big = tf.image.resize(small[i:i + 256], (plan.image_size, plan.image_size), method="bilinear").numpy()
+            x[i:i + 256] = np.round(np.clip(big, 0, 255)).astype("uint8")
+        return x, y, [str(i) for i in range(10)]
     if name == "flowers":
         folder = data.list_images(cfg.many_flowers_dir, max_per_class=plan.max_per_class)
         x = np.empty((len(folder.paths), plan.image_size, plan.image_size, 3), "uint8")
@@ -214,26 +222,27 @@ class GridResult:
 def _forward(extractor, images, preprocess, rows, side: int, batch_size: int = 128):
     """One pass over ``images``, a batch at a time, each batch preprocessed as it goes: the pooled earlier and
     final features of every image, the earlier layer's maps and the preprocessed images of the ``rows`` (what the
-    fine-tuned strategies read), and every image resized to ``side`` pixels (the network from scratch's). Neither
-    the float images nor the maps of the whole data set are ever held."""
+    fine-tuned strategies read, as 8-bit pixels: their models preprocess), and every image resized to ``side``
+    pixels (the network from scratch's, 8-bit). Neither float images nor the maps of the whole data set are held."""
     import tensorflow as tf
 
     keep = np.zeros(len(images), bool)
     keep[rows] = True
     cut_pooled, final_pooled, cut_rows, x_rows, small = [], [], [], [], []
     for start in range(0, len(images), batch_size):
-        batch = preprocess(images[start:start + batch_size].astype("float32"))
+        pixels = images[start:start + batch_size]
+        batch = preprocess(pixels.astype("float32"))
         cut_maps, final_maps = extractor.predict_on_batch(batch)
         cut_maps, mine = np.asarray(cut_maps), keep[start:start + batch_size]
         cut_pooled.append(cut_maps.mean(axis=(1, 2)))
         final_pooled.append(np.asarray(final_maps).mean(axis=(1, 2)))
         cut_rows.append(cut_maps[mine])
-        x_rows.append(batch[mine])
-        small.append(tf.image.resize(batch, (side, side)))
+        x_rows.append(pixels[mine])
+        small.append(np.round(tf.image.resize(pixels, (side, side)).numpy()).clip(0, 255).astype("uint8"))
     return {"cut_pooled": np.concatenate(cut_pooled), "final_pooled": np.concatenate(final_pooled),
             "cut_maps": tf.convert_to_tensor(np.concatenate(cut_rows)),
             "x": tf.convert_to_tensor(np.concatenate(x_rows)),
-            "x_scratch": tf.concat(small, axis=0)}
+            "x_scratch": tf.convert_to_tensor(np.concatenate(small))}
 
 
 def _scratch_size(dataset: str, plan: GridPlan) -> int:
@@ -327,7 +336,7 @@ def run_grid(plan: GridPlan | None = None, datasets=("flowers", "digits"), strat
         splits_by_seed = {seed: grid_splits(labels, plan, seed) for seed in plan.seeds}
         first = splits_by_seed[plan.seeds[0]]  # the split every strategy runs in
         rows = np.union1d(first["more"], first["held_out"])  # the images the fine-tuned strategies read
-        side = _scratch_size(name, plan)  # the network from scratch reads the same preprocessed images, smaller
+        side = _scratch_size(name, plan)  # the network from scratch reads the same images, smaller
         cell = _forward(extractor, images, models.base_module().preprocess_input, rows, side)
         cell.update(rows=rows, labels=labels, num_classes=num_classes)
         del images
