@@ -5,13 +5,13 @@ the course's one (``helpers/instructor/limits.py``), unless ``--nbval-cell-timeo
 """
 
 import os
-import sys
-from pathlib import Path
+
+from helpers.instructor.runner import python_first_path
 
 os.environ["COURSE_MODE"] = "small"
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # Kernels and nbgrader's helper programs (alembic) must come from this environment.
-os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
+os.environ["PATH"] = python_first_path()
 
 
 def pytest_configure(config):

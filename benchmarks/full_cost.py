@@ -5,13 +5,14 @@
     python benchmarks/run.py full-cost --complete           # every fit run to the end with its real epochs
 
 MobileNetV2's ImageNet weights and the full data sets cannot be downloaded here, so this writes stand-in weights
-(``tests/standin.py``) and stand-in data sets of the real sizes (3,670 flower photos, 2,000 + 1,000 cats and
-dogs, made from the mirror's photos) into a temporary ``KERAS_HOME``, then executes each solution notebook in a
-fresh kernel with the real full-mode settings. The notebooks run unchanged: ``full_cost_probe.install`` runs in
-a cell inserted first and times them from the inside. By default a long fit is cut after a few timed steps and
-its seconds projected with its real steps and epochs (see the probe's docstring); everything else (feature
-extraction, predictions, custom loops) runs for real. The peak is the kernel's resident-memory high-water mark.
-Speed and memory only: no accuracy computed on stand-in weights is a result.
+and stand-in data sets of the real sizes (3,670 flower photos, 2,000 + 1,000 cats and dogs, made from the mirror's
+photos) into a temporary ``KERAS_HOME`` (``helpers/instructor/standin.py``), then executes each solution notebook
+in a fresh kernel with the real full-mode settings (``helpers/instructor/runner.py``). The notebooks run
+unchanged: ``full_cost_probe.install`` runs in a cell inserted first and times them from the inside. By default a
+long fit is cut after a few timed steps and its seconds projected with its real steps and epochs (see the probe's
+docstring); everything else (feature extraction, predictions, custom loops) runs for real. The peak is the
+kernel's resident-memory high-water mark. Speed and memory only: no accuracy computed on stand-in weights is a
+result.
 
 Prints a table per notebook and a summary, and writes the summary to ``helpers/full_cost.json``.
 """
@@ -33,14 +34,22 @@ from pathlib import Path
 
 from common import ROOT
 
-sys.path.insert(0, str(ROOT / "tests"))
-import standin  # noqa: E402  (tests/standin.py: stand-in weights and data)
+from helpers.instructor import runner, standin
+from helpers.instructor.limits import COMPLETE_FIT_CELL_TIMEOUT_S, FULL_COST_CELL_TIMEOUT_S
 
 MIRROR = ROOT.parent / "shared" / "assets"
 NOTEBOOKS = {path.parent.name[:2]: path for path in sorted((ROOT / "solutions").glob("*/*.ipynb"))}
 RESULTS = ROOT / "helpers" / "full_cost.json"
 STAND_IN = "measured on stand-in weights and data (speed and memory only; no accuracy from them is a result)"
 MEMORY_LIMIT_MB = 4096  # what every notebook must stay within in full mode
+
+
+def gpu_names(env: dict) -> list[str]:
+    """The GPUs a kernel of this Python with ``env`` can use (``helpers.setup.gpu_names``, in a process of its own,
+    so that this one does not load TensorFlow)."""
+    code = "from helpers.setup import gpu_names; print('\\n'.join(gpu_names()))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT)
+    return [line for line in result.stdout.splitlines() if line.strip()] if result.returncode == 0 else []
 
 
 def cpu_name() -> str:
@@ -59,10 +68,7 @@ def prepare_home(root: Path) -> Path:
         raise SystemExit(f"The offline mirror is missing at {MIRROR}: the stand-in data are made of its photos.")
     home = root / "keras_home"
     print(f"writing {standin.MARK.lower()} and full-size stand-in data to {home} ...", flush=True)
-    standin.write_standin_weights(home, MIRROR / "flower_photos_small")
-    shutil.copy(MIRROR / "keras_models" / "imagenet_class_index.json", home / "models")
-    standin.write_full_size_data(home / "datasets", MIRROR)
-    return home
+    return standin.make_keras_home(home, MIRROR, full_size=True)
 
 
 class Watchdog(threading.Thread):
@@ -95,10 +101,10 @@ def read_log(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def run_notebook(path: Path, workdir: Path, project: bool, budget: float, kill_mb: float) -> dict:
-    """Execute one notebook with the probe installed; return its log, wall seconds, load and how it ended."""
+def run_notebook(path: Path, workdir: Path, project: bool, budget: float, kill_mb: float, env: dict) -> dict:
+    """Execute one notebook with the probe installed, its kernel in ``env``; return its log, wall seconds, load and
+    how it ended. Its cells stop at the named full-cost timeouts of ``helpers/instructor/limits.py``."""
     import nbformat
-    from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, DeadKernelError
 
     log = workdir / f"{path.stem}.jsonl"
@@ -122,15 +128,14 @@ def run_notebook(path: Path, workdir: Path, project: bool, budget: float, kill_m
                       flush=True)
         shown["lines"] = len(records)
 
-    client = NotebookClient(nb, timeout=None if not project else 3600, kernel_name="python3", allow_errors=True,
-                            on_cell_execute=lambda cell, cell_index, **_: started.append(cell_index - 1),
-                            on_cell_executed=progress,
-                            resources={"metadata": {"path": str(workdir)}})
+    timeout = FULL_COST_CELL_TIMEOUT_S if project else COMPLETE_FIT_CELL_TIMEOUT_S
     watchdog = Watchdog(log, kill_mb)
     watchdog.start()
     load, start, ended = os.getloadavg()[0], time.perf_counter(), "ok"
     try:
-        client.execute()
+        runner.execute(nb, workdir, env=env, timeout=timeout, allow_errors=True,
+                       on_cell_execute=lambda cell, cell_index, **_: started.append(cell_index - 1),
+                       on_cell_executed=progress)
     except (DeadKernelError, CellExecutionError, RuntimeError) as error:
         ended = f"kernel died ({type(error).__name__})"
     finally:
@@ -183,18 +188,24 @@ def markdown(headers: list[str], rows: list[list]) -> str:
     return "\n".join(lines + ["| " + " | ".join(str(v) for v in row) + " |" for row in rows])
 
 
-def save(summary: dict, machine: str, command: str, complete: bool, load: float) -> None:
-    """Merge this run's notebooks into ``helpers/full_cost.json`` (other notebooks' figures are kept)."""
-    old = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    cpu = old.get("cpu") or {}
+def save(summary: dict, machine: str, command: str, complete: bool, load: float, gpus: list[str] | None = None,
+         results: Path = RESULTS) -> None:
+    """Merge this run's notebooks into ``helpers/full_cost.json`` (other notebooks' figures are kept): under
+    ``"gpu"`` when the kernels had a GPU (``gpus``: its names), else under ``"cpu"``; the other entry is kept."""
+    old = json.loads(results.read_text()) if results.exists() else {}
+    key, machine = ("gpu", ", ".join(gpus)) if gpus else ("cpu", machine)
+    before = old.get(key) or {}
     stamp = {"measured": datetime.date.today().isoformat(), "command": command}
-    notebooks = {**(cpu.get("notebooks", {}) if cpu.get("machine") == machine else {}),
+    notebooks = {**(before.get("notebooks", {}) if before.get("machine") == machine else {}),
                  **{name: {**result, **stamp} for name, result in summary.items()}}  # each with its own run
-    RESULTS.write_text(json.dumps({
-        "measured": datetime.date.today().isoformat(), "command": command,
-        "note": STAND_IN + "; minutes " + ("measured to the end" if complete else "projected from timed steps"),
-        "cpu": {"machine": machine, "load": round(load, 2), "notebooks": dict(sorted(notebooks.items()))},
-        "gpu": old.get("gpu")}, indent=2) + "\n")
+    table = {"measured": old.get("measured"), "command": old.get("command"), "note": old.get("note"),
+             "cpu": old.get("cpu"), "gpu": old.get("gpu")}
+    if key == "cpu":  # the CPU run is what the Colab setup cell's minutes and date come from
+        table.update(measured=stamp["measured"], command=command,
+                     note=STAND_IN + "; minutes " + ("measured to the end" if complete
+                                                     else "projected from timed steps"))
+    table[key] = {"machine": machine, "load": round(load, 2), "notebooks": dict(sorted(notebooks.items()))}
+    results.write_text(json.dumps(table, indent=2) + "\n")
 
 
 def main(argv: list[str]) -> int:
@@ -209,22 +220,21 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--no-save", action="store_true", help=f"do not write {RESULTS.relative_to(ROOT)}")
     args = parser.parse_args(argv)
     command = "python benchmarks/run.py full-cost" + " ".join([""] + argv)
-    machine = cpu_name()
-    print(f"Full mode's cost on {machine}, {STAND_IN}.", flush=True)
     root = Path(tempfile.mkdtemp(prefix="full-cost-"))
     summary, loads = {}, []
     try:
         home = prepare_home(root)
-        os.environ.update(COURSE_MODE="full", KERAS_HOME=str(home), MPLBACKEND="Agg", TF_CPP_MIN_LOG_LEVEL="2",
-                          PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""))
-        for key in ("COURSE_DATA_DIR", "COURSE_TEST_EPOCHS"):
-            os.environ.pop(key, None)
+        env = runner.kernel_env(mode="full", keras_home=home, MPLBACKEND="Agg", TF_CPP_MIN_LOG_LEVEL="2",
+                                COURSE_DATA_DIR=None, COURSE_TEST_EPOCHS=None)
+        gpus = gpu_names(env)
+        machine = ", ".join(gpus) if gpus else cpu_name()
+        print(f"Full mode's cost on {machine}, {STAND_IN}.", flush=True)
         for number in args.notebooks:
             path = NOTEBOOKS[number]
             print(f"\n{path.parent.name} (load average {os.getloadavg()[0]:.1f} on {machine})", flush=True)
             workdir = root / path.parent.name
             workdir.mkdir()
-            run = run_notebook(path, workdir, not args.complete, args.budget, args.kill_mb)
+            run = run_notebook(path, workdir, not args.complete, args.budget, args.kill_mb, env)
             summary[path.parent.name], rows = summarise(path.parent.name, run)
             loads.append(run["load"])
             print(markdown(["cell", "phase", "s / epoch", "minutes", ""], rows))
@@ -244,6 +254,6 @@ def main(argv: list[str]) -> int:
     print(f"load average while measuring: {load:.1f} on {cores} cores"
           + (" (HIGH: other work shared the CPU, the minutes are inflated)" if load > cores + 0.5 else ""))
     if not args.no_save:
-        save(summary, machine, command, args.complete, load)
+        save(summary, cpu_name(), command, args.complete, load, gpus)
         print(f"written to {RESULTS.relative_to(ROOT)}")
     return 0

@@ -174,13 +174,6 @@ def lesson_features(seeds):
                            "pretrained features", "16x16 pixels")]
 
 
-def _new_head(features: int, classes: int, seed: int):
-    """A new softmax layer's ``(kernel, bias)``: Glorot-uniform kernel (Keras's default), zero bias, seeded."""
-    limit = math.sqrt(6 / (features + classes))
-    kernel = np.random.default_rng(seed).uniform(-limit, limit, (features, classes)).astype("float32")
-    return kernel, np.zeros(classes, "float32")
-
-
 def lesson_fine_tuning(seeds):
     """03: fine-tuning the top vs the head alone, the sweep's best k, two rates, a 100x rate."""
     x, y, _ = photos()
@@ -188,7 +181,7 @@ def lesson_fine_tuning(seeds):
     boundaries = freezing.block_boundaries(base_at(x.shape[1])[0])
     at, candidates = boundaries[-3], boundaries[-5:-1]  # the notebook's k; the sweep
     epochs = math.ceil(FINE_TUNE_UPDATES / math.ceil(FLOWER_SPLIT[0] * len(np.unique(y)) / _cfg().batch_size))
-    s = {name: [] for name in ("head", "alone", "top", "best", "two", "high", "new, one", "new, two")}
+    s = {name: [] for name in ("head", "alone", "top", "best", "two", "high")}
     for seed in seeds:
         train, val, test = recipes.per_class(y, FLOWER_SPLIT, seed)
         head = recipes.probe(features[train], y[train], seed)
@@ -198,17 +191,12 @@ def lesson_fine_tuning(seeds):
         s["top"].append(sweep[at][0])
         s["best"].append(sweep[max(candidates, key=lambda k: (sweep[k][1], -k))][0])  # picked on validation
         s["two"].append(fine_tuned("flowers", at, head, train, test, seed, head_rate=freezing.HEAD_RATE))
-        new = _new_head(features.shape[1], len(np.unique(y)), seed)  # phase 1 skipped: where two rates matter
-        s["new, one"].append(fine_tuned("flowers", at, new, train, test, seed))
-        s["new, two"].append(fine_tuned("flowers", at, new, train, test, seed, head_rate=freezing.HEAD_RATE))
         s["high"].append(fine_tuned("flowers", at, head, train, test, seed, rate=100 * freezing.FINE_TUNE_RATE))
     RAW.append(("03 fine-tuning", s))
     return [ledger.compare("03 fine-tune top vs head alone", s["top"], s["alone"],
                            f"head + layers[{at}:] at {freezing.FINE_TUNE_RATE:g}", "head alone, same epochs"),
             ledger.compare("03 best k vs no fine-tuning", s["best"], s["head"], "best k (validation)", "phase 1"),
-            ledger.compare("03 two rates vs one, after phase 1", s["two"], s["top"],
-                           f"head {freezing.HEAD_RATE:g}, base {freezing.FINE_TUNE_RATE:g}", "one rate"),
-            ledger.compare("03 two rates vs one, new head", s["new, two"], s["new, one"],
+            ledger.compare("03 two rates vs one", s["two"], s["top"],
                            f"head {freezing.HEAD_RATE:g}, base {freezing.FINE_TUNE_RATE:g}", "one rate"),
             ledger.compare("03 course rate vs 100x", s["top"], s["high"], f"{freezing.FINE_TUNE_RATE:g}",
                            f"{100 * freezing.FINE_TUNE_RATE:g}")]

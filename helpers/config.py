@@ -18,11 +18,12 @@ from pathlib import Path
 
 __all__ = ["CourseSetupError", "Settings", "Base", "settings", "mode_settings", "all_settings", "course_mode",
            "keras_home", "data_dir", "subsets", "SMALL_BASE", "FULL_BASE", "MODES", "SEED", "MODE_VARIABLE",
-           "DATA_VARIABLE", "EPOCHS_VARIABLE"]
+           "DATA_VARIABLE", "EPOCHS_VARIABLE", "FETCH_COMMAND", "set_seeds"]
 
 MODE_VARIABLE = "COURSE_MODE"
 DATA_VARIABLE = "COURSE_DATA_DIR"
 EPOCHS_VARIABLE = "COURSE_TEST_EPOCHS"  # test-only: "HEAD,FINE_TUNE" epochs, to run full mode's code path quickly
+FETCH_COMMAND = "python data_scripts/fetch_data.py"  # what every "the data (or weights) are missing" error says to run
 MODES = ("full", "small")
 SEED = 42
 
@@ -182,3 +183,10 @@ def subsets(root: Path | None = None) -> list[tuple[Path, Path, int]]:
     full, small = mode_settings("full", root), mode_settings("small", root)
     return [(full.flowers_dir, small.flowers_dir, small.max_images_per_class),
             (full.cats_dogs_dir, small.cats_dogs_dir, small.max_images_per_class)]
+
+
+def set_seeds(seed: int = SEED) -> None:
+    """Seed Python, NumPy and TensorFlow (via Keras) so that runs are repeatable."""
+    import keras
+
+    keras.utils.set_random_seed(seed)

@@ -4,11 +4,12 @@ A data set is a folder with one sub-folder per class. :func:`list_images`
 checks every file once: unreadable ones (truncated JPEGs, files that are not
 images) are skipped and images that are not RGB (grayscale, RGBA, CMYK,
 palette) are converted to RGB while decoding; one warning names them all. An
-empty class folder is an error. :func:`load_image_folder` splits the files
-deterministically (stratified, seeded) and returns cached, prefetched
+empty class folder is an error. :func:`stratified_split` splits the files
+deterministically (stratified, seeded) and :func:`make_dataset` makes cached, prefetched
 ``tf.data`` pipelines of ``(image, label)`` batches with images as float32 in
 ``[0, 255]``, like ``keras.utils.image_dataset_from_directory`` (the cache holds
-the decoded photos as uint8: a quarter of the memory).
+the decoded photos as uint8: a quarter of the memory). Sizes default to the settings passed as ``cfg``
+(default: the kernel's, ``helpers.settings()``).
 """
 
 from __future__ import annotations
@@ -21,11 +22,11 @@ from pathlib import Path
 import numpy as np
 
 from . import config
-from .config import SEED, CourseSetupError
-from .fetch import FETCH_COMMAND, IMAGE_SUFFIXES
+from .config import FETCH_COMMAND, SEED, CourseSetupError
+from .fetch import IMAGE_SUFFIXES
 
 __all__ = ["BadImageWarning", "ImageFolder", "check_image", "list_images", "stratified_split", "decode_image",
-           "make_dataset", "load_image_folder", "load_image", "digits", "take_images"]
+           "make_dataset", "load_image", "digits", "take_images"]
 
 _checked: dict[tuple[str, int, float], str] = {}  # (path, size, mtime) -> "ok" | "convert" | "skip"
 
@@ -144,7 +145,7 @@ def decode_image(path, image_size: int):
 
 
 def make_dataset(paths, labels, image_size: int | None = None, batch_size: int | None = None,
-                 shuffle: bool = False, seed: int = SEED, cache: bool = True):
+                 shuffle: bool = False, seed: int = SEED, cache: bool = True, cfg: config.Settings | None = None):
     """A batched ``tf.data`` pipeline of ``(image, label)``: decode in parallel, cache, (shuffle), prefetch.
 
     The cache keeps each decoded photo in memory as uint8 (whole pixel values), a quarter of float32's size
@@ -153,7 +154,7 @@ def make_dataset(paths, labels, image_size: int | None = None, batch_size: int |
     """
     import tensorflow as tf
 
-    cfg = config.settings()
+    cfg = cfg or config.settings()
     image_size = image_size or cfg.image_size
     batch_size = batch_size or cfg.batch_size
     labels = np.asarray(labels, dtype="int32")
@@ -168,25 +169,12 @@ def make_dataset(paths, labels, image_size: int | None = None, batch_size: int |
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
-def load_image_folder(directory, image_size: int | None = None, batch_size: int | None = None,
-                      validation_split: float = 0.2, seed: int = SEED, max_per_class: int | None = None):
-    """``(train_ds, val_ds, class_names)`` for a class-per-folder data set, split by class with ``seed``."""
-    if not 0 < validation_split < 1:
-        raise ValueError(f"validation_split must be between 0 and 1, got {validation_split}.")
-    folder = list_images(directory, max_per_class=max_per_class)
-    train, val = stratified_split(folder.labels, (1 - validation_split, validation_split), seed)
-    paths = np.asarray(folder.paths)
-    train_ds = make_dataset(paths[train], folder.labels[train], image_size, batch_size, shuffle=True, seed=seed)
-    val_ds = make_dataset(paths[val], folder.labels[val], image_size, batch_size)
-    return train_ds, val_ds, folder.class_names
-
-
-def load_image(path, image_size: int | None = None) -> np.ndarray:
+def load_image(path, image_size: int | None = None, cfg: config.Settings | None = None) -> np.ndarray:
     """One photo as a float32 array ``(size, size, 3)`` in [0, 255], ready for a model's preprocessing.
 
     Its pixels are those :func:`make_dataset` gives for the same file (rounded to whole values).
     """
-    cfg = config.settings()
+    cfg = cfg or config.settings()
     path = Path(path).expanduser()
     if not path.is_file():
         raise FileNotFoundError(f"No image at {path}.")

@@ -224,14 +224,14 @@ def extract(model, paths, labels, image_size: int, batch_size: int | None = None
 
 
 def extract_features(model, paths, labels, image_size: int | None = None, batch_size: int | None = None,
-                     use_cache: bool = True, progress: bool = True, verbose: bool = True):
+                     use_cache: bool = True, progress: bool = True, verbose: bool = True, cfg=None):
     """Features ``(n, d)`` and labels ``(n,)`` of the image files, computed once and then read from the cache.
 
     ``model`` maps a batch of images (float32 in [0, 255], ``image_size`` pixels a side) to one vector per
     image: preprocessing belongs inside it. Look-up order: memory, disk, extraction (with a tqdm bar).
     An unreadable cache file is ignored and replaced. ``use_cache=False`` always extracts (and stores nothing).
     """
-    cfg = course_config.settings()
+    cfg = cfg or course_config.settings()
     image_size = image_size or cfg.image_size
     labels = np.asarray(labels, dtype="int32")
     if len(paths) != len(labels):

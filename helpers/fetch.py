@@ -24,10 +24,10 @@ import zipfile
 from pathlib import Path
 
 from . import config
-from .config import SEED, CourseSetupError, data_dir, keras_home
+from .config import FETCH_COMMAND, SEED, CourseSetupError, data_dir, keras_home
 
 __all__ = ["fetch_all", "fetch_keras_weights", "install_from_mirror", "build_subset", "download", "extract",
-           "copy_if_needed", "read_checksums", "sha256", "main", "FETCH_COMMAND", "FLOWERS_URL", "CATS_DOGS_URL",
+           "copy_if_needed", "read_checksums", "sha256", "main", "FLOWERS_URL", "CATS_DOGS_URL",
            "IMAGE_SUFFIXES", "MIRROR_MODELS"]
 
 FLOWERS_URL = "https://storage.googleapis.com/download.tensorflow.org/example_images/flower_photos.tgz"
@@ -35,7 +35,6 @@ CATS_DOGS_URL = "https://storage.googleapis.com/mledu-datasets/cats_and_dogs_fil
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif"}
 MIRROR_MODELS = "keras_models"  # the mirror's folder of Keras cache files (every other folder is a data folder)
 
-FETCH_COMMAND = "python data_scripts/fetch_data.py"
 
 
 def sha256(path: Path) -> str:

@@ -23,7 +23,7 @@ import numpy as np
 
 __all__ = ["FINE_TUNE_RATE", "FINE_TUNE_RATES", "HEAD_RATE", "Block", "Unfrozen", "block_boundaries", "block_names",
            "blocks", "boundary_near", "crossing", "cut_layer", "draw_freezing", "freezing_slider", "parameter_split",
-           "producers", "tensors_crossing", "top_from", "unfreeze_from"]
+           "producers", "top_from", "unfreeze_from"]
 
 _BLOCK_PATTERNS = [
     re.compile(r"^(block_\d+)_"),  # MobileNetV2: block_3_expand ... block_3_add
@@ -92,11 +92,6 @@ def crossing(model, k: int, found: list[set[tuple[int, int]]] | None = None) -> 
     return {p for layer_producers in found[k:] for p in layer_producers if p[0] < k}
 
 
-def tensors_crossing(model, k: int) -> int:
-    """How many distinct tensors made by ``layers[:k]`` are used by ``layers[k:]``."""
-    return len(crossing(model, k))
-
-
 def block_boundaries(model) -> list[int]:
     """The values of k (1 to ``len(model.layers)``) where freezing ``layers[:k]`` freezes whole blocks.
 
@@ -144,12 +139,21 @@ def blocks(model) -> list[Block]:
 
 
 def _trainable_by_nature(layer) -> int:
-    """Parameters of a layer that training would update when it is trainable (not BatchNorm statistics)."""
-    variables = getattr(layer, "_trainable_variables", None)
-    if variables is None:  # not a Keras 3 layer: fall back on the current state
-        variables = layer.trainable_weights
-    own = sum(int(np.prod(v.shape)) for v in variables)
-    return own + sum(_trainable_by_nature(inner) for inner in getattr(layer, "_layers", []))
+    """Parameters of a layer that training would update when it is trainable (not BatchNorm statistics).
+
+    Public API only: a model is the sum of its ``layers``; a frozen layer is made trainable for the count and
+    frozen again (a layer without inner layers, so no inner state is lost).
+    """
+    inner = getattr(layer, "layers", None)
+    if inner is not None:
+        return sum(_trainable_by_nature(sub) for sub in inner)
+    if layer.trainable:
+        return sum(int(np.prod(v.shape)) for v in layer.trainable_weights)
+    layer.trainable = True
+    try:
+        return sum(int(np.prod(v.shape)) for v in layer.trainable_weights)
+    finally:
+        layer.trainable = False
 
 
 def parameter_split(model, k: int) -> dict[str, int]:

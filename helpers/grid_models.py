@@ -85,7 +85,7 @@ class Trainable:
         ``x`` is a tensor of the whole data set: batches are gathered from it as fit needs them (no copy of the
         training set). Returns (test accuracy, optimizer updates).
         """
-        from . import set_seeds
+        from .config import set_seeds
 
         self.reset(head, num_classes)
         set_seeds(seed)
@@ -95,7 +95,7 @@ class Trainable:
     def score_curve(self, x, y, train, test, num_classes, chunks, batch_size, seed) -> list[tuple[int, float]]:
         """From the random start, fit ``chunks[0]`` epochs, test, fit ``chunks[1]`` more, test...: the
         ``(optimizer updates, held-out accuracy)`` after each chunk (a learning curve at a few points)."""
-        from . import set_seeds
+        from .config import set_seeds
 
         self.reset()
         set_seeds(seed)

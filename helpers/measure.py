@@ -298,7 +298,8 @@ def run_grid(plan: GridPlan | None = None, datasets=("flowers", "digits"), strat
     import keras
     from tqdm.auto import tqdm
 
-    from . import models, set_seeds
+    from . import models
+    from .config import set_seeds
 
     plan = plan or grid_plan()
     unknown = set(strategies) - set(STRATEGIES)

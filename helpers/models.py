@@ -3,7 +3,8 @@
 Which base (its ``keras.applications`` constructor and arguments, its weight files) is the mode's setting
 (:class:`helpers.config.Base`, ``settings().base``): MobileNetV2 in full mode, MobileNet alpha 0.25 in small mode,
 both with ImageNet weights from the Keras cache. Nothing here ever falls back to random weights: missing
-weights are an error that says what to download.
+weights are an error that says what to download. Each function takes the settings as ``cfg`` (default: the
+kernel's, ``helpers.settings()``), so a caller with its own settings passes them down.
 """
 
 from __future__ import annotations
@@ -12,10 +13,9 @@ import json
 from pathlib import Path
 
 from . import config
-from .config import CourseSetupError, keras_home
-from .fetch import FETCH_COMMAND
+from .config import FETCH_COMMAND, CourseSetupError, keras_home
 
-__all__ = ["base_module", "fetch_top", "fetch_weights", "imagenet_class_names", "imagenet_classifier", "load_base",
+__all__ = ["base_module", "fetch_weights", "imagenet_class_names", "imagenet_classifier", "load_base",
            "random_base", "recalibrate_batchnorm", "top_path"]
 
 KERAS_WEIGHTS_URL = "https://storage.googleapis.com/tensorflow/keras-applications/"
@@ -33,11 +33,11 @@ def _missing(what: str, error: Exception) -> CourseSetupError:
     )
 
 
-def base_module():
+def base_module(cfg: config.Settings | None = None):
     """The ``keras.applications`` module of the mode's base (its ``preprocess_input`` matches the base)."""
     import keras
 
-    cfg = config.settings()
+    cfg = cfg or config.settings()
     return getattr(keras.applications, cfg.base.module)
 
 
@@ -76,20 +76,10 @@ def _build(base: config.Base, weights: Path | None, **kwargs):
     return model
 
 
-def top_path() -> Path:
+def top_path(cfg: config.Settings | None = None) -> Path:
     """Where the Keras cache keeps the mode's base *with* its ImageNet top (224 px)."""
-    cfg = config.settings()
+    cfg = cfg or config.settings()
     return keras_home() / "models" / cfg.base.with_top_file
-
-
-def fetch_top() -> Path:
-    """Download the mode's base with its ImageNet top into the Keras cache and return its path (nothing if there).
-
-    It is the file ``keras.applications`` downloads for the base with ``weights="imagenet"``, fetched with
-    Keras's own ``get_file`` from the same URL.
-    """
-    cfg = config.settings()
-    return _weights_file(cfg.base, top=True)
 
 
 def fetch_weights(base: config.Base) -> list[Path]:
@@ -101,13 +91,14 @@ def fetch_weights(base: config.Base) -> list[Path]:
     return [_weights_file(base, top=False), _weights_file(base, top=True)]
 
 
-def load_base(image_size: int | None = None, weights: str | None = "imagenet"):
+def load_base(image_size: int | None = None, weights: str | None = "imagenet",
+              cfg: config.Settings | None = None):
     """The mode's base without its classification top (``include_top=False``), for images of ``image_size``.
 
     ``weights="imagenet"`` loads the pretrained weights (an error if they cannot be had); ``weights=None`` gives
     the same architecture with random weights. ``image_size`` defaults to the mode's.
     """
-    cfg = config.settings()
+    cfg = cfg or config.settings()
     if weights not in ("imagenet", None):
         raise ValueError(f"weights must be 'imagenet' or None, got {weights!r}.")
     size = image_size or cfg.image_size
@@ -138,7 +129,7 @@ def recalibrate_batchnorm(model, images) -> int:
     return len(norms)
 
 
-def random_base(images, image_size: int | None = None):
+def random_base(images, image_size: int | None = None, cfg: config.Settings | None = None):
     """The mode's base with random weights and BatchNorm statistics recomputed on ``images`` (a fair baseline).
 
     ``images``: photos as float32 in [0, 255] (a batch of 100 or more), preprocessed here with the base's own
@@ -146,12 +137,12 @@ def random_base(images, image_size: int | None = None):
     """
     import numpy as np
 
-    base = load_base(image_size, weights=None)
-    recalibrate_batchnorm(base, base_module().preprocess_input(np.array(images, dtype="float32")))
+    base = load_base(image_size, weights=None, cfg=cfg)
+    recalibrate_batchnorm(base, base_module(cfg).preprocess_input(np.array(images, dtype="float32")))
     return base
 
 
-def imagenet_classifier():
+def imagenet_classifier(cfg: config.Settings | None = None):
     """The mode's base *with* its ImageNet top, or ``None`` if that top cannot be had in this mode.
 
     A base whose top comes on demand (``Base.top_on_demand``: full mode) downloads it if missing (an error if it
@@ -159,8 +150,8 @@ def imagenet_classifier():
     (``fetch_data.py`` puts it there on a machine with network): the offline mirror has no ImageNet top, and the
     course never shows predictions of random weights as if they were real.
     """
-    cfg = config.settings()
-    if not cfg.base.top_on_demand and not top_path().exists():
+    cfg = cfg or config.settings()
+    if not cfg.base.top_on_demand and not top_path(cfg).exists():
         return None
     return _build(cfg.base, _weights_file(cfg.base, top=True))
 

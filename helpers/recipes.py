@@ -137,7 +137,7 @@ def fit_curve(model, x, y, x_test, y_test, epochs: int, rate: float, batch_size:
     """Compile ``model`` (Adam at ``rate``), train it ``epochs`` epochs; the held-out accuracy after each epoch."""
     import keras
 
-    from . import set_seeds
+    from .config import set_seeds
 
     model.compile(optimizer=keras.optimizers.Adam(rate), loss="sparse_categorical_crossentropy")
     curve = []

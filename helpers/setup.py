@@ -18,7 +18,7 @@ from .config import MODE_VARIABLE, CourseSetupError, Settings, mode_settings, se
 
 __all__ = [
     "COST_FILE", "MIN_PYTHON", "MIN_KERAS", "in_colab", "gpu_names", "check_versions", "describe", "cpu_cost",
-    "small_mode_changes", "gpu_advice", "start",
+    "small_mode_changes", "gpu_advice", "start", "versions",
 ]
 
 COST_FILE = Path(__file__).with_name("full_cost.json")
@@ -42,6 +42,16 @@ def gpu_names() -> list[str]:
         except Exception:  # noqa: BLE001 - details are optional; the device's own name will do
             names.append(device.name)
     return names
+
+
+def versions() -> dict[str, str]:
+    """The versions of the main libraries, for the setup cell of each notebook."""
+    import keras
+    import numpy
+    import tensorflow
+
+    return {"python": sys.version.split()[0], "tensorflow": tensorflow.__version__,
+            "keras": keras.__version__, "numpy": numpy.__version__}
 
 
 def check_versions(python: tuple[int, ...] | None = None, keras_version: str | None = None) -> None:
@@ -145,7 +155,6 @@ def gpu_advice(notebook: str, cfg: Settings | None = None, cost_file: Path | str
 
 def start(notebook: str, cfg: Settings | None = None, cost_file: Path | str | None = None) -> None:
     """Check Python and Keras, print the versions and the mode (``cfg``) and, in Colab, the GPU advice."""
-    from . import versions
 
     check_versions()
     cfg = cfg or settings()

@@ -7,7 +7,7 @@ from pathlib import Path
 import nbformat
 
 from helpers.instructor import course as grading_course
-from helpers.instructor import repair
+from helpers.instructor import marks
 
 ROOT = Path(__file__).resolve().parents[1]
 # The tests' per-cell timeout for the grader: shorter than the course's (helpers/instructor/limits.py), so that
@@ -44,7 +44,7 @@ def with_answers(notebook: Path, answers: dict[str, str]) -> nbformat.NotebookNo
     nb = nbformat.read(notebook, as_version=4)
     found = set()
     for cell in nb.cells:
-        gid = repair.grade_id(cell)
+        gid = marks.grade_id(cell)
         if gid in answers:
             cell.source = answers[gid]
             found.add(gid)

@@ -5,8 +5,14 @@ Here the solution runs once; each mistake of a wrong answer then re-executes onl
 its graded test cell, with the wrong sources, and those cells again with the solution's sources to put the kernel
 back. A case that names two independent mistakes (``tests/wrong_answers/``) runs them one at a time, so that the
 training cells between them are not re-run. A graded test cell that raises scores 0 under nbgrader's autograder (and
-full points when it runs cleanly), so "loses points" here means "raises". ``tests/test_grading.py`` keeps full
-nbgrader round trips as the end-to-end proof that the autograder agrees.
+full points when it runs cleanly; the course's ``RecordVerdicts`` reads the cell's execute reply), so "loses
+points" here means "raises", and the solution's own run is its full-marks check: :meth:`SolutionKernel.scores`
+gives each graded test cell's points from that run. ``tests/test_grading.py`` keeps nbgrader's round trip end to
+end for 01 and a tiny course, where it also checks that these scores are nbgrader's.
+
+That run is the only execution of each solution in the test suite: checks of the solution's state at some point
+of it (05's BatchNorm weights around its fine-tuning) run there too, as *probes*: cells of ours executed in the
+kernel right after the first solution cell whose source contains a given text, their output kept.
 """
 
 from __future__ import annotations
@@ -17,16 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
 
-from helpers.instructor.limits import CELL_TIMEOUT_S
-from helpers.instructor.repair import grade_id, index_of
-
-
-def is_graded_test(cell) -> bool:
-    """An autograder test cell: graded, not a solution, code."""
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    return cell.cell_type == "code" and bool(meta.get("grade")) and not meta.get("solution")
+from helpers.instructor import runner
+from helpers.instructor.marks import grade_id, index_of, is_grade, is_test, points
 
 
 def error_of(cell) -> str | None:
@@ -45,28 +44,60 @@ class CaseRun:
     restore_errors: dict[str, str]  # graded test id -> error after putting the solution back (should be empty)
 
 
+@dataclass
+class Probe:
+    """A cell of ours run in the solution's kernel right after the first code cell whose source contains ``after``."""
+
+    after: str
+    source: str
+    ran_after: int | None = None  # index of the solution cell it followed (None: never run)
+    output: str = ""  # what it printed
+    error: str | None = None  # what it raised
+
+
 class SolutionKernel:
     """One kernel that has executed a solution notebook from top to bottom, ready to take wrong answers."""
 
-    def __init__(self, notebook: Path, workdir: Path):
+    def __init__(self, notebook: Path, workdir: Path, probes: list[Probe] = ()):
         workdir.mkdir(parents=True, exist_ok=True)
         self.path = Path(shutil.copy(notebook, workdir / notebook.name))
         self.nb = nbformat.read(self.path, as_version=4)
         self.pristine = copy.deepcopy(self.nb.cells)  # nbclient writes executed cells back into self.nb
-        self.client = NotebookClient(self.nb, timeout=CELL_TIMEOUT_S, allow_errors=True, kernel_name="python3",
-                                     resources={"metadata": {"path": str(workdir)}})
+        self.client = runner.client(self.nb, workdir, allow_errors=True)  # the course's cell timeout
         self._kernel = None
         self.errors: dict[int, str] = {}  # cell index -> error of the solution's own run
+        self.tests: dict[str, str | None] = {}  # graded test id -> its error in the solution's own run (None: passed)
+        self.probes = list(probes)
 
     def __enter__(self) -> SolutionKernel:
-        self._kernel = self.client.setup_kernel()
+        self._kernel = self.client.setup_kernel(env=runner.kernel_env())
         self._kernel.__enter__()
         for index, cell in enumerate(self.nb.cells):
             if cell.cell_type == "code":
                 self.client.execute_cell(cell, index)
                 if error := error_of(cell):
                     self.errors[index] = error
+                if is_test(cell):
+                    self.tests[grade_id(cell)] = error_of(cell)
+                for probe in self.probes:
+                    if probe.ran_after is None and probe.after in cell.source:
+                        self._probe(probe, index)
         return self
+
+    def _probe(self, probe: Probe, index: int) -> None:
+        cell = nbformat.v4.new_code_cell(probe.source)
+        self.client.execute_cell(cell, index)
+        probe.ran_after, probe.error = index, error_of(cell)
+        probe.output = "".join(o.get("text", "") for o in cell.outputs if o.get("output_type") == "stream")
+
+    def scores(self) -> dict[str, float]:
+        """``{graded test id: points}`` of the solution's own run: the cell's points if it ran without an error."""
+        cells = {grade_id(cell): cell for cell in self.pristine if is_test(cell)}
+        return {gid: points(cells[gid]) if gid in self.tests and self.tests[gid] is None else 0.0 for gid in cells}
+
+    def max_score(self) -> float:
+        """The notebook's total: the points of every graded cell (tests and any answer graded by hand)."""
+        return sum(points(cell) for cell in self.pristine if is_grade(cell))
 
     def __exit__(self, *exc):
         if self._kernel is not None:
@@ -86,7 +117,7 @@ class SolutionKernel:
                 continue
             cell.source = sources.get(index, cell.source)
             self.client.execute_cell(cell, index)
-            if is_graded_test(cell):
+            if is_test(cell):
                 errors[grade_id(cell)] = error_of(cell)
         return errors
 

@@ -1,5 +1,6 @@
 """benchmarks/common.py executes a notebook in a fresh kernel and reads what its report cell printed."""
 
+import json
 import sys
 
 import nbformat
@@ -39,3 +40,26 @@ def test_a_failing_notebook_is_an_error(tmp_path):
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 / 0")]), path)
     with pytest.raises(RuntimeError, match="ZeroDivisionError"):
         common.run_notebook(path)
+
+
+def test_full_cost_files_a_gpu_run_under_gpu_and_the_setup_cell_reads_it(tmp_path):
+    """A run on a GPU goes under "gpu" and keeps the CPU figures (the setup cell's minutes and date); the setup
+    cell then names the GPU minutes. A run without one replaces the CPU entry and keeps the GPU's."""
+    import full_cost  # noqa: E402 - benchmarks/ is not a package
+
+    from helpers import setup
+
+    results = tmp_path / "full_cost.json"
+    cpu = {"01-a": {"minutes": 10.0, "peak_mb": 900}}
+    full_cost.save(cpu, "2-core test CPU", "cmd cpu", False, 1.0, results=results)
+    full_cost.save({"01-a": {"minutes": 2.5, "peak_mb": 800}}, "2-core test CPU", "cmd gpu", False, 0.5,
+                   gpus=["Tesla T4"], results=results)
+    cost = setup.cpu_cost("01-a", results)
+    assert cost["minutes"] == 10.0 and cost["machine"] == "2-core test CPU", cost
+    assert cost["gpu_minutes"] == 2.5, cost
+    table = json.loads(results.read_text())
+    assert table["gpu"]["machine"] == "Tesla T4" and table["command"] == "cmd cpu", table
+    full_cost.save({"01-a": {"minutes": 12.0, "peak_mb": 900}}, "2-core test CPU", "cmd cpu 2", False, 1.0,
+                   results=results)
+    cost = setup.cpu_cost("01-a", results)
+    assert (cost["minutes"], cost["gpu_minutes"]) == (12.0, 2.5), cost

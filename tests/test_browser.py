@@ -79,6 +79,7 @@ def lab(tmp_path_factory):
     """A JupyterLab server on 127.0.0.1 serving a temporary folder: ``(url, token, folder)``."""
     browser_or_skip()
     from helpers.config import data_dir, keras_home
+    from helpers.instructor.runner import python_first_path
 
     folder = tmp_path_factory.mktemp("lab")
     home = tmp_path_factory.mktemp("home")
@@ -86,7 +87,7 @@ def lab(tmp_path_factory):
     env = dict(os.environ, HOME=str(home), COURSE_MODE="small", KERAS_HOME=str(keras_home().resolve()),
                COURSE_DATA_DIR=str(data_dir().resolve()), TF_CPP_MIN_LOG_LEVEL="2",
                PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
-               PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""))
+               PATH=python_first_path())
     for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR", "MPLCONFIGDIR"):
         env.pop(name, None)
     # Render every cell (JupyterLab 4 only renders the visible ones by default), so all outputs are in the page.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -17,6 +18,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
+
+from helpers.instructor import runner
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted(p for folder in ("notebooks", "solutions") for p in (ROOT / folder).glob("*/*.ipynb")
@@ -136,7 +139,8 @@ def test_setup_cell_in_colab_installs_only_the_helpers_at_a_pinned_ref(path):
         f"{_id(path)}: install from a tag (vX.Y.Z) or a commit, not the moving ref {match['ref']!r}")
     colab_badge = COLAB.search(nbformat.read(path, as_version=4).cells[0].source)
     assert match["repo"] == colab_badge["repo"], "the helpers come from another repository than the notebook"
-    assert ("widgets", "") in calls, f"{_id(path)}: Colab needs output.enable_custom_widget_manager() for ipywidgets"
+    assert ("widgets", "") not in calls, (  # only third-party widgets need it, and it loads them from a CDN
+        f"{_id(path)}: the course's widgets are ipywidgets' own: Colab shows them without a custom widget manager")
     assert any(kind == "!" and "helpers.fetch" in line for kind, line in calls), "the data is not fetched in Colab"
 
 
@@ -200,3 +204,53 @@ def test_binder_start_uses_small_mode_and_postbuild_fetches_the_data():
                             capture_output=True, text=True, cwd=ROOT, env={"PATH": "/usr/bin:/bin",
                                                                             "PYTHONPATH": str(ROOT)})
     assert result.stdout.strip() == "small", result.stderr
+
+
+def test_binder_postbuild_keeps_only_what_small_mode_reads(tmp_path):
+    """postBuild, run in a fake Binder build whose fetch_data.py lays out what the real one downloads: the
+    archives, the full-size folders and the full base's weights go; small mode's folders and weights stay."""
+    from helpers import config, fetch
+
+    repo, keras_dir = tmp_path / "repo", tmp_path / "keras"
+    shutil.copytree(ROOT / "helpers", repo / "helpers", ignore=shutil.ignore_patterns("__pycache__"))
+    (repo / "binder").mkdir()
+    shutil.copy2(ROOT / "binder" / "postBuild", repo / "binder" / "postBuild")
+    for folder in ("solutions/01-x", "tests", "benchmarks", "notebooks/01-x"):
+        (repo / folder).mkdir(parents=True)
+        (repo / folder / "a.ipynb").write_text("{}")
+    # A stand-in for fetch_data.py: the files a download puts where the real one puts them (helpers.fetch).
+    (repo / "data_scripts").mkdir()
+    (repo / "data_scripts" / "fetch_data.py").write_text(
+        "import sys; sys.path.insert(0, '.')\n"
+        "from pathlib import Path\nfrom helpers import config, fetch\n"
+        "root = config.data_dir(); root.mkdir(parents=True)\n"
+        "for url in (fetch.FLOWERS_URL, fetch.CATS_DOGS_URL):\n"
+        "    (root / url.rsplit('/', 1)[1]).write_bytes(b'x' * 1000)\n"
+        "for mode in config.MODES:\n"
+        "    cfg = config.mode_settings(mode)\n"
+        "    for folder in (cfg.flowers_dir, cfg.cats_dogs_dir):\n"
+        "        (folder / 'daisy').mkdir(parents=True, exist_ok=True)\n"
+        "        (folder / 'daisy' / '1.jpg').write_bytes(b'j')\n"
+        "    models = config.keras_home() / 'models'; models.mkdir(parents=True, exist_ok=True)\n"
+        "    for name in (cfg.base.no_top_file, cfg.base.with_top_file, 'imagenet_class_index.json'):\n"
+        "        (models / name).write_bytes(b'w')\n")
+    env = {"PATH": runner.python_first_path("/usr/bin:/bin"), "REPO_DIR": str(repo), "HOME": str(tmp_path),
+           "KERAS_HOME": str(keras_dir)}
+    result = subprocess.run(["bash", "binder/postBuild"], cwd=repo, env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+    root = keras_dir / "datasets"
+    small, full = config.mode_settings("small", root), config.mode_settings("full", root)
+    for folder in ("solutions", "tests", "benchmarks"):
+        assert not (repo / folder).exists(), f"postBuild left {folder}/"
+    assert (repo / "notebooks" / "01-x" / "a.ipynb").exists()
+    for url in (fetch.FLOWERS_URL, fetch.CATS_DOGS_URL):
+        assert not (root / url.rsplit("/", 1)[1]).exists(), f"postBuild kept the archive of {url}"
+    assert not full.flowers_dir.exists() and not (root / "cats_and_dogs_filtered").exists(), sorted(root.iterdir())
+    assert (small.flowers_dir / "daisy" / "1.jpg").exists() and (small.cats_dogs_dir / "daisy" / "1.jpg").exists()
+    models = keras_dir / "models"
+    assert (models / small.base.no_top_file).exists() and (models / small.base.with_top_file).exists()
+    assert (models / "imagenet_class_index.json").exists()
+    assert not (models / full.base.no_top_file).exists() and not (models / full.base.with_top_file).exists()
+    assert "Small mode only: removed" in result.stdout

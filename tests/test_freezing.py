@@ -48,7 +48,7 @@ def test_mobilenet_v2_boundaries_never_cut_a_residual_block(mobilenet_v2):
     boundaries = freezing.block_boundaries(model)
     n = len(model.layers)
     assert boundaries[-1] == n and len(boundaries) >= 17
-    assert all(freezing.tensors_crossing(model, k) == 1 for k in boundaries[:-1])
+    assert all(len(freezing.crossing(model, k)) == 1 for k in boundaries[:-1])
     index = {layer.name: i for i, layer in enumerate(model.layers)}
     producers = freezing.producers(model)
     adds = [i for i, layer in enumerate(model.layers) if isinstance(layer, keras.layers.Add)]
@@ -95,7 +95,7 @@ def _runs(values):
 def _check_reference(model, which):
     reference = REFERENCE[which]
     assert freezing.block_boundaries(model) == reference["boundaries"]
-    assert _runs(freezing.tensors_crossing(model, k) for k in range(len(model.layers) + 1)) == reference["crossings"]
+    assert _runs(len(freezing.crossing(model, k)) for k in range(len(model.layers) + 1)) == reference["crossings"]
     producers = freezing.producers(model)
     names = [layer.name for layer in model.layers]
     assert producers[0] == set() and all((i - 1, 0) in found for i, found in enumerate(producers) if i)
@@ -160,6 +160,14 @@ def test_parameter_split_matches_keras(which, request):
         assert split["total"] == model.count_params()
     freeze_first(model, 0)
     assert sum(block.params for block in freezing.blocks(model)) == count(model.trainable_weights)
+    unfrozen = [block.params for block in freezing.blocks(model)]
+    model.trainable = False  # counted by nature: the same split and blocks, and nothing left unfrozen by counting
+    assert [block.params for block in freezing.blocks(model)] == unfrozen
+    assert freezing.parameter_split(model, 1)["trainable"] == count(model.weights) - count(
+        [w for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)
+         for w in (layer.moving_mean, layer.moving_variance)]) - count(model.layers[0].weights)
+    assert not any(layer.trainable for layer in model.layers) and not model.trainable_weights
+    model.trainable = True
     with pytest.raises(ValueError):
         freezing.parameter_split(model, n + 1)
 

@@ -9,13 +9,13 @@ bottom, graded test cells included. The accuracies it produces are those of rand
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import nbformat
 import pytest
-import standin
-from nbclient import NotebookClient
+
+from helpers.instructor import runner, standin
+from helpers.instructor.limits import FULL_MODE_CELL_TIMEOUT_S
 
 ROOT = Path(__file__).resolve().parents[1]
 MIRROR = ROOT.parent / "shared" / "assets"
@@ -29,25 +29,18 @@ def full_mode_home(tmp_path_factory):
     """A temporary KERAS_HOME with stand-in MobileNetV2 weights, the mirror's class index and full-layout data."""
     if not MIRROR.exists():
         pytest.fail(f"the offline mirror is missing at {MIRROR}: full mode's test needs its photos.")
-    home = tmp_path_factory.mktemp("keras_home_standin")
-    standin.write_standin_weights(home, MIRROR / "flower_photos_small")
-    shutil.copy(MIRROR / "keras_models" / "imagenet_class_index.json", home / "models")
-    standin.write_standin_data(home / "datasets", MIRROR)
+    home = standin.make_keras_home(tmp_path_factory.mktemp("keras_home_standin"), MIRROR)
     print(f"\n{standin.MARK}: {home}")
     return home
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.parent.name for p in NOTEBOOKS])
-def test_solution_runs_in_full_mode(notebook, full_mode_home, tmp_path, monkeypatch):
-    monkeypatch.setenv("COURSE_MODE", "full")
-    monkeypatch.setenv("KERAS_HOME", str(full_mode_home))
-    monkeypatch.delenv("COURSE_DATA_DIR", raising=False)
-    monkeypatch.setenv("COURSE_TEST_EPOCHS", "1,1")
-    monkeypatch.setenv("MPLBACKEND", "Agg")
+def test_solution_runs_in_full_mode(notebook, full_mode_home, tmp_path):
+    env = runner.kernel_env(mode="full", keras_home=full_mode_home, COURSE_DATA_DIR=None, COURSE_TEST_EPOCHS="1,1",
+                            MPLBACKEND="Agg")
     nb = nbformat.read(notebook, as_version=4)
     nb.cells.insert(0, nbformat.v4.new_code_cell(f"print({standin.MARK!r})"))
-    client = NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}})
-    client.execute()
+    runner.execute(nb, tmp_path, env=env, timeout=FULL_MODE_CELL_TIMEOUT_S)  # full mode on a CPU: longer cells
     outputs = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
     assert "mode: full" in outputs, "the notebook did not run in full mode"
     assert "MobileNetV2" in outputs, "full mode's base did not load"

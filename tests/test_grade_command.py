@@ -16,7 +16,7 @@ import nbformat
 import pytest
 from grading import SHORT_TIMEOUT_S
 
-from helpers.instructor import intake, preprocessors, repair
+from helpers.instructor import intake, marks, preprocessors, repair
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "01-pretrained-models"
@@ -42,16 +42,15 @@ def answers_of_solution() -> dict[str, str]:
     """The reference answer of every solution cell, without the BEGIN/END SOLUTION markers."""
     answers = {}
     for cell in nbformat.read(SOLUTION, as_version=4).cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("solution"):
-            answers[meta["grade_id"]] = "\n".join(line for line in cell.source.splitlines()
+        if marks.is_solution(cell):
+            answers[marks.grade_id(cell)] = "\n".join(line for line in cell.source.splitlines()
                                                   if not re.search(r"### (BEGIN|END) SOLUTION", line))
     return answers
 
 
 def points() -> dict[str, float]:
-    return {c.metadata["nbgrader"]["grade_id"]: c.metadata["nbgrader"]["points"]
-            for c in nbformat.read(SOLUTION, as_version=4).cells if c.metadata.get("nbgrader", {}).get("grade")}
+    return {marks.grade_id(c): marks.points(c) for c in nbformat.read(SOLUTION, as_version=4).cells
+            if marks.is_grade(c)}
 
 
 def student_notebook(changes: dict[str, str | None] | None = None) -> nbformat.NotebookNode:
@@ -60,7 +59,7 @@ def student_notebook(changes: dict[str, str | None] | None = None) -> nbformat.N
     sources = {**answers_of_solution(), **(changes or {})}
     kept = []
     for cell in nb.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        grade_id = marks.grade_id(cell)
         if grade_id in sources:
             if sources[grade_id] is None:
                 continue
@@ -303,7 +302,7 @@ def test_an_empty_folder_gets_a_missing_row(graded):
 def test_a_warning_on_stderr_costs_no_points_and_shows_in_the_feedback(graded):
     """A right split_model built with keras.Model(inputs=[...]): Keras warns on stderr in the test cell."""
     nb = nbformat.read(graded.file("autograded", "warner"), as_version=4)
-    test = next(c for c in nb.cells if repair.grade_id(c) == "split-model-tests")
+    test = next(c for c in nb.cells if marks.grade_id(c) == "split-model-tests")
     assert any(o.get("name") == "stderr" and "UserWarning" in o.get("text", "") for o in test.outputs), test.outputs
     assert graded.cells("warner")["split-model-tests"] == points()["split-model-tests"]
     assert "UserWarning" in graded.file("feedback", "warner").read_text()
@@ -313,7 +312,7 @@ def test_a_warning_on_stderr_costs_no_points_and_shows_in_the_feedback(graded):
 def test_a_displayed_value_does_not_pass_a_failing_test(graded):
     """ast_node_interactivity = "all": the test cell displays a value, then a hidden test fails."""
     nb = nbformat.read(graded.file("autograded", "displayer"), as_version=4)
-    test = next(c for c in nb.cells if repair.grade_id(c) == "top-k-tests")
+    test = next(c for c in nb.cells if marks.grade_id(c) == "top-k-tests")
     kinds = [o.output_type for o in test.outputs]
     assert "execute_result" in kinds and kinds.index("execute_result") < kinds.index("error"), kinds
     assert graded.cells("displayer")["top-k-tests"] == 0, graded.cells("displayer")
@@ -413,7 +412,7 @@ def test_restore_deleted_cells_puts_them_back_in_place():
     nb = student_notebook({"split-model-tests": None, "read-experiment": None, "read-experiment-tests": None})
     restored = repair.restore_deleted_cells(nb, release)
     assert restored == ["split-model-tests", "read-experiment", "read-experiment-tests"]
-    order = [c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells]
+    order = [marks.grade_id(c) for c in nb.cells]
     assert order.index("split-model-tests") == order.index("split-model") + 1
     assert order.index("read-experiment-tests") == order.index("read-experiment") + 1
 

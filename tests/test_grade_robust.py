@@ -22,7 +22,7 @@ import pytest
 from grading import SHORT_TIMEOUT_S
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from helpers.instructor import batch, grader, intake, repair, report
+from helpers.instructor import batch, grader, intake, marks, repair, report
 from helpers.instructor import course as courses
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -63,10 +63,9 @@ def tiny_source() -> nbformat.NotebookNode:
 
 def make_tiny_course(root: Path) -> Path:
     """A course with the real nbgrader_config.py and helpers/, and the tiny assignment, its release generated."""
+    courses.make_course(root.parent, only=[], name=root.name)  # the grader's course copy, without its solutions
     (root / "solutions" / TINY).mkdir(parents=True)
     nbformat.write(tiny_source(), root / "solutions" / TINY / f"{TINY}.ipynb")
-    shutil.copy(ROOT / "nbgrader_config.py", root)
-    shutil.copytree(ROOT / "helpers", root / "helpers", ignore=shutil.ignore_patterns("__pycache__"))
     courses.nbgrader(root, "generate_assignment", TINY, "--force")
     (root / "gradebook.db").unlink()
     return root
@@ -85,9 +84,9 @@ def answered(course: Path, double=True, greet=True) -> nbformat.NotebookNode:
     """The release with right (True) or wrong (False) answers."""
     nb = release(course)
     for cell in nb.cells:
-        if repair.grade_id(cell) == "double":
+        if marks.grade_id(cell) == "double":
             cell.source = RIGHT["double"] if double else WRONG["double"]
-        if repair.grade_id(cell) == "greet":
+        if marks.grade_id(cell) == "greet":
             cell.source = RIGHT["greet"] if greet else WRONG["greet"]
     return nb
 
@@ -108,37 +107,37 @@ def expected_score(double: bool, greet: bool) -> float:
 
 def _crashing(course):
     nb = answered(course)
-    nb.cells.insert(repair.index_of(nb, "md-2"), new_code_cell(CRASH))
+    nb.cells.insert(marks.index_of(nb, "md-2"), new_code_cell(CRASH))
     return nb
 
 
 def _copier(course):
     """Copied (Jupyter copy-paste keeps metadata, new cell id) a test cell and an answer cell to experiment."""
     nb = answered(course)
-    test = copy.deepcopy(nb.cells[repair.index_of(nb, "double-tests")])
+    test = copy.deepcopy(nb.cells[marks.index_of(nb, "double-tests")])
     test.id = "pasted-test"
-    nb.cells.insert(repair.index_of(nb, "double-tests"), test)  # the copy lands above the original
-    answer = copy.deepcopy(nb.cells[repair.index_of(nb, "greet")])
+    nb.cells.insert(marks.index_of(nb, "double-tests"), test)  # the copy lands above the original
+    answer = copy.deepcopy(nb.cells[marks.index_of(nb, "greet")])
     answer.id = "pasted-answer"
     answer.source = 'def greet(name):\n    return "hello " + name  # an experiment'
-    nb.cells.insert(repair.index_of(nb, "greet"), answer)  # and the original (right) answer runs last
+    nb.cells.insert(marks.index_of(nb, "greet"), answer)  # and the original (right) answer runs last
     return nb
 
 
 def _metadata_editor(course):
     """Edited test-cell metadata: points raised, schema version removed, a grade id renamed."""
     nb = answered(course)
-    meta = nb.cells[repair.index_of(nb, "double-tests")].metadata.nbgrader
+    meta = nb.cells[marks.index_of(nb, "double-tests")].metadata.nbgrader
     meta["points"] = 20
     del meta["schema_version"]
-    nb.cells[repair.index_of(nb, "greet-tests")].metadata.nbgrader["grade_id"] = "my-tests"
+    nb.cells[marks.index_of(nb, "greet-tests")].metadata.nbgrader["grade_id"] = "my-tests"
     return nb
 
 
 def _deleter(course):
     """Deleted greet-tests (under a locked heading: nbgrader's own add_missing_cells fails there)."""
     nb = answered(course, greet=False)
-    nb.cells.pop(repair.index_of(nb, "greet-tests"))
+    nb.cells.pop(marks.index_of(nb, "greet-tests"))
     return nb
 
 
@@ -151,14 +150,14 @@ ip.events.register("post_run_cell", lambda result: setattr(result, "error_in_exe
 def _hider(course):
     """A wrong double whose cell hides errors: no error output (nbgrader's rule) and an ``ok`` reply."""
     nb = answered(course, double=False)
-    nb.cells[repair.index_of(nb, "double")].source = HIDE_ERRORS + WRONG["double"]
+    nb.cells[marks.index_of(nb, "double")].source = HIDE_ERRORS + WRONG["double"]
     return nb
 
 
 def _warner(course):
     """Right answers; double warns on stderr, so its test cell has stderr output (nbgrader's rule: 0)."""
     nb = answered(course)
-    nb.cells[repair.index_of(nb, "double")].source = (
+    nb.cells[marks.index_of(nb, "double")].source = (
         'import sys\n\n\ndef double(x):\n    print("double: a warning", file=sys.stderr)\n    return 2 * x')
     return nb
 
@@ -418,18 +417,18 @@ def test_collect_keeps_names_as_given(tmp_path):
 
 def test_outputs_that_do_not_validate_are_dropped(tiny_course):
     nb = answered(tiny_course)
-    nb.cells[repair.index_of(nb, "double")].outputs = [{"output_type": "display_data", "data": {"x": 1}}]  # invalid
+    nb.cells[marks.index_of(nb, "double")].outputs = [{"output_type": "display_data", "data": {"x": 1}}]  # invalid
     with pytest.raises(nbformat.ValidationError):
         nbformat.validate(nb)
     fixed = repair.normalise(nb)
-    assert fixed.cells[repair.index_of(fixed, "double")].outputs == []
+    assert fixed.cells[marks.index_of(fixed, "double")].outputs == []
 
 
 def test_repair_keeps_the_original_of_a_copied_cell_by_its_id(tiny_course):
     nb = _copier(tiny_course)
     notes = repair.repair_grading_marks(nb, release(tiny_course))
-    kept = [c for c in nb.cells if repair.grade_id(c) == "double-tests"]
-    assert len(kept) == 1 and kept[0].id == release(tiny_course).cells[repair.index_of(release(tiny_course),
+    kept = [c for c in nb.cells if marks.grade_id(c) == "double-tests"]
+    assert len(kept) == 1 and kept[0].id == release(tiny_course).cells[marks.index_of(release(tiny_course),
                                                                                "double-tests")].id
     assert len(notes) == 2, notes
     assert repair.repair_grading_marks(answered(tiny_course), release(tiny_course)) == []
@@ -441,15 +440,15 @@ def test_repair_keeps_the_original_of_a_copied_cell_by_its_id(tiny_course):
 def plain_submissions(course: Path) -> dict[str, nbformat.NotebookNode]:
     """One student per case plain nbgrader meets; nbgrader takes them in this (name) order."""
     edited = answered(course, double=False)
-    edited.cells[repair.index_of(edited, "double-tests")].source = "pass  # emptied by the student"
+    edited.cells[marks.index_of(edited, "double-tests")].source = "pass  # emptied by the student"
     deleted_after_answer = answered(course, double=False)
-    deleted_after_answer.cells.pop(repair.index_of(deleted_after_answer, "double-tests"))
+    deleted_after_answer.cells.pop(marks.index_of(deleted_after_answer, "double-tests"))
     deleted_under_heading = answered(course, greet=False)
-    deleted_under_heading.cells.pop(repair.index_of(deleted_under_heading, "greet-tests"))
+    deleted_under_heading.cells.pop(marks.index_of(deleted_under_heading, "greet-tests"))
     renamed = answered(course)
-    renamed.cells[repair.index_of(renamed, "greet-tests")].metadata.nbgrader["grade_id"] = "my-tests"
+    renamed.cells[marks.index_of(renamed, "greet-tests")].metadata.nbgrader["grade_id"] = "my-tests"
     no_schema = answered(course)
-    del no_schema.cells[repair.index_of(no_schema, "double-tests")].metadata.nbgrader["schema_version"]
+    del no_schema.cells[marks.index_of(no_schema, "double-tests")].metadata.nbgrader["schema_version"]
     return {"edited": edited, "deleted-after-answer": deleted_after_answer,
             "deleted-under-heading": deleted_under_heading, "crash": _crashing(course),
             "wrong": answered(course, double=False, greet=False), "copied": _copier(course),
@@ -491,11 +490,11 @@ def plain(tiny_course, tmp_path_factory) -> PlainRun:
     run.scores = courses.read_scores(run.course, TINY, f"{TINY}.ipynb", students)
     # Without add_missing_cells (nbgrader's default): a deleted test cell after a right answer.
     right = students["deleted-after-answer"]
-    right.cells[repair.index_of(right, "double")].source = RIGHT["double"]
+    right.cells[marks.index_of(right, "double")].source = RIGHT["double"]
     submit(run.course, "plain", right)
     courses.nbgrader(run.course, "autograde", TINY, "--student", "plain")
     run.autograded = {s for s in [*students, "plain"] if courses.autograded_cells(run.course, s, TINY, f"{TINY}.ipynb")}
-    run.plain_cells = [repair.grade_id(c) for c in courses.autograded_cells(run.course, "plain", TINY, f"{TINY}.ipynb")]
+    run.plain_cells = [marks.grade_id(c) for c in courses.autograded_cells(run.course, "plain", TINY, f"{TINY}.ipynb")]
     with Gradebook(f"sqlite:///{run.course / 'gradebook.db'}") as gb:
         run.plain_grades = {g.name: (g.score, g.needs_manual_grade)
                             for g in gb.find_submission_notebook(TINY, TINY, "plain").grades}

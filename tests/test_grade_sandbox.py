@@ -22,7 +22,7 @@ import nbformat
 import pytest
 from test_grade_robust import FULL, POINTS, TINY, answered, expected_score, make_tiny_course
 
-from helpers.instructor import cli, grader, repair, sandbox, shards
+from helpers.instructor import cli, grader, marks, sandbox, shards
 
 TIMEOUT_S = 30
 ATTEMPTS = ["solutions", "gradebook", "notebook with hidden tests", "classmates' submissions", "classmates' feedback",
@@ -94,7 +94,7 @@ def intruder(setting, subs: Path, results: Path) -> nbformat.NotebookNode:
     for name, value in {"SOLUTION": setting["course"] / "solutions" / TINY / f"{TINY}.ipynb", "SUBMISSIONS": subs,
                         "RESULTS": results, "CANARY": setting["canary"]}.items():
         code = code.replace(name, repr(str(value)))
-    nb.cells[repair.index_of(nb, "double")].source = code.replace("PORT", str(setting["port"]))
+    nb.cells[marks.index_of(nb, "double")].source = code.replace("PORT", str(setting["port"]))
     return nb
 
 
@@ -118,7 +118,7 @@ def run(setting, subs: Path, out: Path, **options) -> dict:
 
 def printed(out: Path, row: dict) -> str:
     nb = nbformat.read(out / "autograded" / row["student_id"] / TINY / f"{TINY}.ipynb", as_version=4)
-    cell = nb.cells[repair.index_of(nb, "double")]
+    cell = nb.cells[marks.index_of(nb, "double")]
     return "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
 
 

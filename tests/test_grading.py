@@ -1,10 +1,12 @@
 """The nbgrader round trip, per assignment: release in sync, full marks, zero for a blank, a wrong answer loses.
 
-Each assignment is autograded once, with the solution and the untouched release. For 01, a third submission
-carries its first wrong answer (a mistake in each of its four graded cells): the end-to-end proof that nbgrader
-takes the points of a graded test cell that raises, which is what ``tests/test_wrong_answers.py`` checks of every
-wrong answer, in one kernel per notebook. (Such a submission runs its whole notebook again, a minute or more for
-03 to 05; the mechanism it proves is the same in every notebook.)
+Each assignment is autograded once, with the untouched release (it must score 0 and run to the end). For 01, two
+more submissions go through nbgrader: the solution (full marks) and its first wrong answer (a mistake in each of
+its four graded cells): the end-to-end proof that nbgrader, with the course's preprocessors, gives a graded test
+cell its points when it runs cleanly and takes them when it raises. That is what ``tests/test_wrong_answers.py``
+then checks of every solution (full marks from the verdicts of its one run) and every wrong answer, in one kernel
+per notebook, so that no solution runs twice in a test run. (A submission runs its whole notebook again, a minute
+or more for 03 to 05; the mechanism it proves is the same in every notebook.)
 """
 
 import nbformat
@@ -13,7 +15,7 @@ from grading import ASSIGNMENTS, ROOT, autograde, generate, make_course, noteboo
 from wrong_answers import WRONG
 
 pytestmark = pytest.mark.grading
-WRONG_UNDER_NBGRADER = ASSIGNMENTS[:1]  # 01: the notebook that runs fastest
+END_TO_END = ASSIGNMENTS[:1]  # 01, the notebook that runs fastest: its solution and a wrong answer under nbgrader
 
 
 @pytest.fixture(scope="module", params=ASSIGNMENTS)
@@ -24,8 +26,9 @@ def graded(request, tmp_path_factory, small_assets):
     release = generate(course, assignment)
     solution = ROOT / "solutions" / assignment / notebook_name(assignment)
     answers, _ = next(iter(WRONG[assignment].values()))
-    submissions = {"solution": nbformat.read(solution, as_version=4), "blank": nbformat.read(release, as_version=4)}
-    if assignment in WRONG_UNDER_NBGRADER:
+    submissions = {"blank": nbformat.read(release, as_version=4)}
+    if assignment in END_TO_END:
+        submissions["solution"] = nbformat.read(solution, as_version=4)
         submissions["wrong"] = with_answers(solution, answers)
     return assignment, course, release, autograde(course, assignment, submissions)
 
@@ -48,7 +51,8 @@ def test_release_hides_solutions_and_tests(graded):
     assert all(not cell.get("outputs") for cell in release.cells if cell.cell_type == "code")
 
 
-def test_solution_gets_full_marks(graded):
+@pytest.mark.parametrize("graded", END_TO_END, indirect=True)
+def test_solution_gets_full_marks_under_nbgrader(graded):
     *_, scores = graded
     full = scores["solution"]
     assert full["max_score"] > 0
@@ -68,7 +72,7 @@ def test_blank_release_runs_to_the_end(graded):
     )
 
 
-@pytest.mark.parametrize("graded", WRONG_UNDER_NBGRADER, indirect=True)
+@pytest.mark.parametrize("graded", END_TO_END, indirect=True)
 def test_wrong_answer_loses_under_nbgrader(graded):
     assignment, *_, scores = graded
     case, (_, losing) = next(iter(WRONG[assignment].items()))

@@ -189,8 +189,11 @@ def test_messy_folder_trains_without_crashing(messy_folder):
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", data.BadImageWarning)
-        train_ds, val_ds, names = data.load_image_folder(messy_folder, image_size=32, batch_size=4,
-                                                        validation_split=0.25)
+        folder = data.list_images(messy_folder)
+        train, val = data.stratified_split(folder.labels, (0.75, 0.25), seed=0)
+        paths = np.asarray(folder.paths)
+        train_ds = data.make_dataset(paths[train], folder.labels[train], 32, 4, shuffle=True)
+        val_ds = data.make_dataset(paths[val], folder.labels[val], 32, 4)
     seen = 0
     for images, labels in train_ds.concatenate(val_ds):
         assert images.shape[1:] == (32, 32, 3) and images.dtype == "float32"

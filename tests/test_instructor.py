@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -38,12 +39,48 @@ def test_grader_and_browser_test_read_the_cell_timeout():
     assert test_browser.CELL_TIMEOUT_S == CELL_TIMEOUT_S
 
 
-def test_readme_states_the_cell_timeout():
-    readme = (ROOT / "README.md").read_text()
+def test_instructor_guide_states_the_cell_timeout():
+    readme = (ROOT / "docs" / "instructor.md").read_text()
     stated = [int(n) for n in re.findall(r"(\d+) s cell timeout", readme)]
     stated += [int(n) for n in re.findall(r"--timeout`, default (\d+) s", readme)]
     assert stated and set(stated) == {CELL_TIMEOUT_S}, (
-        f"README states cell timeouts of {stated} s, the course's is {CELL_TIMEOUT_S} s")
+        f"docs/instructor.md states cell timeouts of {stated} s, the course's is {CELL_TIMEOUT_S} s")
+
+
+def _sources():
+    """``(relative path, text)`` of the course's Python outside the venv: helpers, tests, benchmarks, the root."""
+    files = [*ROOT.glob("*.py"), *ROOT.glob("helpers/**/*.py"), *ROOT.glob("tests/**/*.py"),
+             *ROOT.glob("benchmarks/*.py")]
+    return [(str(p.relative_to(ROOT)), p.read_text()) for p in sorted(files)]
+
+
+def test_notebooks_run_only_through_the_course_runner():
+    """One runner (helpers/instructor/runner.py): no other NotebookClient, no literal cell timeout, no other
+    copy of "this Python first on PATH"."""
+    mine, runner = "tests/test_instructor.py", "helpers/instructor/runner.py"
+    clients = [f for f, text in _sources() if "NotebookClient(" in text and f not in (runner, mine)]
+    literal = [f for f, text in _sources() if re.search(r"runner\.(execute|client)\([^)]*timeout\s*=\s*\d", text)]
+    paths = [f for f, text in _sources() if "Path(sys.executable).parent" in text and f not in (runner, mine)]
+    assert not clients, f"{clients} run notebooks with their own NotebookClient: use helpers.instructor.runner"
+    assert not literal, f"{literal} set a cell timeout of their own: use helpers/instructor/limits.py's"
+    assert not paths, f"{paths} put this Python first on PATH themselves: use runner.python_first_path"
+
+
+def test_the_runner_and_its_environment(tmp_path, monkeypatch):
+    from helpers.instructor import runner
+
+    monkeypatch.setenv("COURSE_DATA_DIR", "/somewhere")
+    env = runner.kernel_env(mode="full", keras_home=tmp_path, COURSE_DATA_DIR=None, EXTRA="1")
+    assert env["PATH"].split(os.pathsep)[0] == str(Path(sys.executable).parent)
+    assert (env["COURSE_MODE"], env["KERAS_HOME"], env["EXTRA"]) == ("full", str(tmp_path), "1")
+    assert "COURSE_DATA_DIR" not in env
+    assert runner.client(object(), tmp_path).timeout == CELL_TIMEOUT_S
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import os, sys; print(os.environ['COURSE_MODE'], sys.executable)")])
+    runner.execute(nb, tmp_path, env=runner.kernel_env(mode="full"))
+    assert nb.cells[0].outputs[0]["text"].split() == ["full", sys.executable]
 
 
 HEAVY = ("nbgrader", "nbconvert", "nbformat", "nbclient", "tensorflow", "keras")
@@ -53,7 +90,7 @@ def test_importing_helpers_imports_nothing_heavy():
     """Students install helpers in Colab: ``import helpers`` loads no instructor code, and the instructor
     package and its timeout load no grading stack."""
     code = ("import sys, helpers\nprint('helpers.instructor' in sys.modules)\n"
-            "import helpers.instructor, helpers.instructor.limits\n"
+            "import helpers.instructor, helpers.instructor.limits, helpers.instructor.runner\n"
             f"print(' '.join(m for m in {HEAVY!r} if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stderr

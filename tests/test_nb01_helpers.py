@@ -57,7 +57,7 @@ def test_show_top_patches_draws_one_row_per_channel(monkeypatch):
 # --- the small base's ImageNet top (fetched only by fetch_data.py) -------------------------------------------
 
 def _weights_server(root: Path) -> Path:
-    """A folder laid out like Keras's weight bucket, holding a MobileNet (alpha 0.25) file *with* its top.
+    """A folder laid out like Keras's weight bucket, holding MobileNet (alpha 0.25) files with and without its top.
 
     Its weights are random: it stands in for the real download only to test the plumbing (where the file goes,
     that the classifier loads it); no notebook ever shows predictions of random weights.
@@ -69,10 +69,16 @@ def _weights_server(root: Path) -> Path:
     base = config.mode_settings("small").base
     target = root / base.weights_folder / base.with_top_file
     target.parent.mkdir(parents=True)
-    model = getattr(keras.applications, base.constructor)(**base.kwargs, weights=None)
-    with h5py.File(target, "w") as handle:
-        legacy_h5_format.save_weights_to_hdf5_group(handle, model)
+    for file, top in ((target, True), (target.parent / base.no_top_file, False)):
+        model = getattr(keras.applications, base.constructor)(**base.kwargs, weights=None, include_top=top)
+        with h5py.File(file, "w") as handle:
+            legacy_h5_format.save_weights_to_hdf5_group(handle, model)
     return target
+
+
+def _fetch_top() -> Path:
+    """What fetch_data.py does for the mode's base (models.fetch_weights); the path of the file with the top."""
+    return models.fetch_weights(config.settings().base)[1]
 
 
 def test_fetch_small_top_puts_it_where_the_classifier_finds_it(monkeypatch, tmp_path):
@@ -81,16 +87,16 @@ def test_fetch_small_top_puts_it_where_the_classifier_finds_it(monkeypatch, tmp_
     served = _weights_server(tmp_path / "bucket")
     monkeypatch.setattr(models, "KERAS_WEIGHTS_URL", (tmp_path / "bucket").as_uri() + "/")  # no network needed
     assert models.imagenet_classifier() is None  # not fetched yet: no predictions, not random ones
-    path = models.fetch_top()
+    path = _fetch_top()
     assert path == models.top_path() == tmp_path / "keras" / "models" / config.settings().base.with_top_file
     assert path.read_bytes() == served.read_bytes()
     classifier = models.imagenet_classifier()
     assert classifier.output.shape[1:] == (1000,)
     stored = h5py_kernel(path, "conv1")
     np.testing.assert_array_equal(classifier.get_layer("conv1").get_weights()[0], stored)
-    assert models.fetch_top() == path  # a re-run downloads nothing
+    assert _fetch_top() == path  # a re-run downloads nothing
     monkeypatch.setattr(models, "KERAS_WEIGHTS_URL", (tmp_path / "gone").as_uri() + "/")
-    assert models.fetch_top() == path
+    assert _fetch_top() == path
 
 
 def h5py_kernel(path: Path, layer: str) -> np.ndarray:
@@ -106,7 +112,7 @@ def test_fetch_small_top_offline_is_a_clear_error_and_leaves_nothing(monkeypatch
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
     monkeypatch.setattr(models, "KERAS_WEIGHTS_URL", (tmp_path / "no-bucket").as_uri() + "/")
     with pytest.raises(CourseSetupError, match="fetch_data.py"):
-        models.fetch_top()
+        _fetch_top()
     assert not models.top_path().exists()
     assert models.imagenet_classifier() is None
 

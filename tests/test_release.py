@@ -12,7 +12,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from helpers import release
+from helpers.instructor import release, runner
 
 ROOT = Path(__file__).resolve().parents[1]
 REPO, REF = "some-school/transfer-learning-2027", "v2.3.4"
@@ -47,8 +47,9 @@ def test_the_course_itself_has_solutions_to_protect():
 @pytest.fixture(scope="module")
 def edition(tmp_path_factory):
     out = tmp_path_factory.mktemp("edition") / "student-edition"
-    result = subprocess.run([sys.executable, "-m", "helpers.release", str(out), "--repo", REPO, "--ref", REF],
-                            cwd=ROOT, capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    command = [sys.executable, "-m", "helpers.instructor.release", str(out), "--repo", REPO, "--ref", REF]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True,
+                            env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert result.returncode == 0, result.stdout + result.stderr
     return out
 
@@ -111,7 +112,7 @@ def test_release_refuses_a_folder_that_is_not_empty(tmp_path):
 
 
 def _postbuild(repo: Path, home: Path) -> subprocess.CompletedProcess:
-    env = {"PATH": os.environ["PATH"], "HOME": str(home)}
+    env = {"PATH": runner.python_first_path(), "HOME": str(home)}
     return subprocess.run(["bash", "binder/postBuild"], cwd=repo, capture_output=True, text=True, env=env)
 
 
@@ -122,11 +123,13 @@ def test_binder_image_holds_no_solutions_or_gradebook(tmp_path):
     (repo / ".git").mkdir()
     (repo / ".git" / "packed").write_text("### BEGIN " + "HIDDEN TESTS")
     (repo / "data_scripts" / "fetch_data.py").write_text("open('fetched', 'w').write('yes')\n")  # no download
+    for name in release.INSTRUCTOR_ONLY - {"gradebook.db"}:  # the one list: postBuild removes every entry
+        (repo / name).mkdir(exist_ok=True)
     assert with_markers(repo)
     result = _postbuild(repo, home=repo)
     assert result.returncode == 0, result.stderr
     assert (repo / "fetched").exists(), "postBuild no longer fetches the data"
-    for gone in ("solutions", "tests", "gradebook.db", ".git"):
+    for gone in sorted(release.INSTRUCTOR_ONLY | {".git"}):
         assert not (repo / gone).exists(), f"the Binder image keeps {gone}"
     assert with_markers(repo) == []
     assert (repo / "notebooks").is_dir() and (repo / "helpers").is_dir()

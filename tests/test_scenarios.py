@@ -99,7 +99,7 @@ def test_earlier_layer_is_the_last_layer_before_a_middle_block_boundary(small_as
 
     base = models.load_base(64)
     k = measure.fine_tune_at(base)
-    assert k in freezing.block_boundaries(base) and freezing.tensors_crossing(base, k) == 1
+    assert k in freezing.block_boundaries(base) and len(freezing.crossing(base, k)) == 1
     assert measure.earlier_layer(base) == freezing.cut_layer(base, k).name == base.layers[k - 1].name
     assert 0.3 * len(base.layers) < k < 0.7 * len(base.layers)
 
@@ -166,8 +166,10 @@ SOLUTION = Path(__file__).resolve().parents[1] / "solutions" / "04-four-scenario
 def _cells() -> dict[str, str]:
     import nbformat
 
+    from helpers.instructor import marks
+
     nb = nbformat.read(SOLUTION, as_version=4)
-    return {c.metadata["nbgrader"]["grade_id"]: c.source for c in nb.cells if "nbgrader" in c.metadata}
+    return {marks.grade_id(c): c.source for c in nb.cells if marks.marks(c) is not None}
 
 
 def _namespace(**extra) -> dict:

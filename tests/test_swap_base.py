@@ -15,9 +15,9 @@ import math
 import keras
 import numpy as np
 import pytest
-import standin
 
 from helpers import config, freezing, measure, models
+from helpers.instructor import standin
 
 SWAPPED = config.Base(name="MobileNetV2 (alpha 0.35), stand-in", constructor="MobileNetV2", module="mobilenet_v2",
                       weights_folder="mobilenet_v2", no_top_file="standin_mobilenet_v2_0.35_no_top.h5",

@@ -1,20 +1,43 @@
-"""Every wrong answer of our own loses points in the graded cells it names: one kernel per notebook.
+"""Every solution gets full marks and every wrong answer of our own loses points: one kernel per notebook.
 
-The solution runs once, without a single error; each wrong answer is then swapped into that kernel (see
-``tests/inkernel.py``) and must make each graded test cell it names raise, with a message. Putting the solution
-back must make them pass again, so that one case cannot leak into the next.
+The solution runs once, without a single error: that run is its full-marks check (every graded test cell ran
+cleanly; ``tests/test_grading.py`` shows on 01 that nbgrader scores it so) and carries 05's BatchNorm check as
+probes. Each wrong answer is then swapped into that kernel (see ``tests/inkernel.py``) and must make each graded
+test cell it names raise, with a message. Putting the solution back must make them pass again, so that one case
+cannot leak into the next.
 """
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from grading import ASSIGNMENTS, ROOT, notebook_name
-from inkernel import SolutionKernel
+from inkernel import Probe, SolutionKernel
 from wrong_answers import WRONG
 
 pytestmark = pytest.mark.grading
 
 CASES = [(assignment, case) for assignment in ASSIGNMENTS for case in WRONG.get(assignment, {})]
+
+# 05's fine-tuning must leave every BatchNorm weight of the pretrained base as it was (gamma, beta, moving mean and
+# variance bit-identical) and move some other weight of the base: a snapshot once its model is built, a comparison
+# once it is fine-tuned, both run in the solution's own kernel (its own code path and epochs).
+BN_SNAPSHOT = Probe(after="flowers_model = keras.Model(", source="""def _base_weights():
+    return {layer.name: (isinstance(layer, keras.layers.BatchNormalization), [w.numpy().copy() for w in layer.weights])
+            for layer in base.layers if layer.weights}
+_before = _base_weights()""")
+BN_COMPARE = Probe(after="freezing.unfreeze_from(base", source="""import json
+_after = _base_weights()
+_report = {"batchnorm": [], "batchnorm_changed": [], "others_changed": [], "fine_tune_epochs": len(fine_history.epoch)}
+for _name, (_is_bn, _old) in _before.items():
+    _moved = any(not np.array_equal(a, b) for a, b in zip(_old, _after[_name][1], strict=True))
+    if _is_bn:
+        _report["batchnorm"].append(_name)
+    if _moved:
+        _report["batchnorm_changed" if _is_bn else "others_changed"].append(_name)
+print("REPORT " + json.dumps(_report))""")
+PROBES = {"05-flowers-example": [BN_SNAPSHOT, BN_COMPARE]}
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +45,7 @@ def kernel(request, tmp_path_factory, small_assets):
     """The solution of ``request.param`` executed once in a kernel (pytest groups the tests by notebook)."""
     assignment = request.param
     solution = ROOT / "solutions" / assignment / notebook_name(assignment)
-    with SolutionKernel(solution, tmp_path_factory.mktemp(assignment)) as running:
+    with SolutionKernel(solution, tmp_path_factory.mktemp(assignment), PROBES.get(assignment, [])) as running:
         yield running
 
 
@@ -35,6 +58,32 @@ def test_every_notebook_has_wrong_answers(assignment):
 def test_solution_runs_without_an_error(kernel):
     """Every cell of the solution, graded tests and hidden tests included, runs cleanly (what nbval checked)."""
     assert not kernel.errors, f"the solution raised: {kernel.errors}"
+
+
+@pytest.mark.parametrize("kernel", ASSIGNMENTS, indirect=True, scope="module")
+def test_solution_gets_full_marks(kernel):
+    """Every graded test cell of the solution's run passed: nbgrader gives it every point (the course's
+    RecordVerdicts scores a test cell from its execute reply, as here)."""
+    scores = kernel.scores()
+    assert kernel.max_score() > 0, "the notebook has no graded cell"
+    lost = {gid: kernel.tests.get(gid, "never ran") for gid, got in scores.items() if not got}
+    assert sum(scores.values()) == kernel.max_score(), f"the solution lost points: {lost}"
+
+
+@pytest.mark.parametrize("kernel", ["05-flowers-example"], indirect=True, scope="module")
+def test_fine_tuning_keeps_every_batchnorm_weight(kernel):
+    """05's fine-tuning changes no BatchNorm weight of the pretrained base, and does change the base (issue 9)."""
+    for probe in PROBES["05-flowers-example"]:
+        assert probe.ran_after is not None, f"no cell of 05 contains {probe.after!r}: update the probe"
+        assert probe.error is None, f"the probe after {probe.after!r} raised: {probe.error}"
+    report = json.loads(BN_COMPARE.output.split("REPORT ", 1)[1])
+    assert report["fine_tune_epochs"] >= 1
+    assert len(report["batchnorm"]) > 0, "the base has no BatchNormalization layer: wrong base?"
+    assert report["others_changed"], "fine-tuning changed no weight of the base: nothing was unfrozen"
+    assert report["batchnorm_changed"] == [], (
+        f"fine-tuning changed {len(report['batchnorm_changed'])} of {len(report['batchnorm'])} BatchNorm layers "
+        f"of the pretrained base: {report['batchnorm_changed']}"
+    )
 
 
 @pytest.mark.parametrize("kernel", ASSIGNMENTS, indirect=True, scope="module")

@@ -14,6 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from .runner import python_first_path
+
 __all__ = ["ROOT", "assignments", "autograded_cells", "grading_env", "make_course", "nbgrader", "read_scores"]
 
 ROOT = Path(__file__).resolve().parents[2]  # the course folder (helpers/instructor/ is two levels down)
@@ -48,11 +50,6 @@ def make_course(where: Path, root: Path = ROOT, only: list[str] | None = None, n
     return course
 
 
-def _this_python_first() -> str:
-    """``PATH`` with this Python's folder first: kernels and nbgrader's helper programs come from here."""
-    return str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
-
-
 def grading_env(course: Path, home: Path) -> dict[str, str]:
     """The environment of nbgrader and the kernels: own HOME and TMPDIR, this Python first on PATH.
 
@@ -68,7 +65,7 @@ def grading_env(course: Path, home: Path) -> dict[str, str]:
     env.update(
         HOME=str(home), TMPDIR=str(home / "tmp"), KERAS_HOME=str(keras_home().resolve()),
         COURSE_DATA_DIR=str(data_dir().resolve()), COURSE_MODE=os.environ.get("COURSE_MODE") or "small",
-        PATH=_this_python_first(), PYTHONPATH=os.pathsep.join(python_path),
+        PATH=python_first_path(), PYTHONPATH=os.pathsep.join(python_path),
     )
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR", "MPLCONFIGDIR"):
@@ -79,7 +76,7 @@ def grading_env(course: Path, home: Path) -> dict[str, str]:
 def nbgrader(course: Path, *args: str, env: dict | None = None, check: bool = True) -> subprocess.CompletedProcess:
     """Run an nbgrader command in the course folder; with ``check``, fail loudly if it fails."""
     if env is None:
-        env = dict(os.environ, PATH=_this_python_first())
+        env = dict(os.environ, PATH=python_first_path())  # kernels and nbgrader's helper programs come from here
     result = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, capture_output=True, text=True,
                             env=env)
     if check and result.returncode != 0:

@@ -31,7 +31,9 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["CHECKPOINTS", "FLAT_SEPARATOR", "Submission", "clean_name", "collect", "fold_extras", "grade_ids",
+from .marks import grade_ids
+
+__all__ = ["CHECKPOINTS", "FLAT_SEPARATOR", "Submission", "clean_name", "collect", "fold_extras",
            "read_submission", "student_id", "student_ids", "student_name"]
 
 FLAT_SEPARATOR = " - "
@@ -190,12 +192,6 @@ def fold_extras(subs: list[Submission]) -> None:
         for sub in mine:
             if id(sub) in named:
                 sub.notes.append(f"also found, not graded (not notebooks): {', '.join(named[id(sub)])}")
-
-
-def grade_ids(nb) -> set[str]:
-    """The nbgrader grade ids of a notebook's cells."""
-    return {c.metadata["nbgrader"]["grade_id"] for c in nb.cells
-            if isinstance(c.get("metadata", {}).get("nbgrader"), dict) and "grade_id" in c.metadata["nbgrader"]}
 
 
 def read_submission(sub: Submission, known: dict[str, str], releases: dict) -> None:

@@ -24,17 +24,13 @@ from nbgrader import utils
 from nbgrader.preprocessors import Execute, SaveAutoGrades
 
 from . import guard
-from .repair import describe_cell, grade_id
+from .marks import grade_id, is_grade, is_locked, is_test, points
+from .repair import describe_cell
 from .report import KERNEL_DIED
 
 __all__ = ["RecordVerdicts", "SaveVerdicts", "ShortTracebacks", "SurviveDeadKernel", "is_test", "take_runs"]
 
 _RUNS: dict[tuple[str, str], dict] = {}  # {(student, assignment): {notebook: run}}, in this process's memory only
-
-
-def is_test(cell) -> bool:
-    """A graded test cell: a code cell with points that is not a (manually graded) answer."""
-    return cell.cell_type == "code" and bool(utils.is_grade(cell)) and not utils.is_solution(cell)
 
 
 def take_runs(student: str, assignment: str) -> dict[str, dict]:
@@ -55,8 +51,7 @@ class ShortTracebacks(Preprocessor):
     enabled = True  # nbconvert's preprocessors are off unless enabled
 
     def preprocess_cell(self, cell, resources, index):
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if cell.cell_type == "code" and (meta.get("grade") or meta.get("locked")):
+        if cell.cell_type == "code" and (is_grade(cell) or is_locked(cell)):
             for output in cell.get("outputs", []):
                 if output.get("output_type") == "error":
                     output["traceback"] = [f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"]
@@ -116,7 +111,7 @@ class RecordVerdicts(SurviveDeadKernel):
         self._guarded = False
         nb, resources = super().preprocess(nb, resources, km=km)
         for cell in nb.cells:
-            if utils.is_grade(cell) and not is_test(cell):
+            if is_grade(cell) and not is_test(cell):
                 self.run["manual"][grade_id(cell)] = utils.determine_grade(cell, self.log)[0]
         info = resources.get("nbgrader", {})
         info["verdicts"] = self.run["verdicts"]
@@ -174,7 +169,7 @@ class RecordVerdicts(SurviveDeadKernel):
             self.run["died_in"] = describe_cell(self.nb.cells, self.died_in)
         if any(o.get("ename") == "CellTimeoutError" for o in cell.get("outputs", [])):
             self.run["timed_out"].append(describe_cell(self.nb.cells, index))
-        if self.died_in is not None and utils.is_grade(cell):
+        if self.died_in is not None and is_grade(cell):
             self.run["lost"].append(gid)
         if not test:
             return cell, resources
@@ -206,6 +201,6 @@ class SaveVerdicts(SaveAutoGrades):
             return super()._add_score(cell, resources)
         grade = self.gradebook.find_grade(grade_id(cell), self.notebook_id, self.assignment_id, self.student_id)
         passed = verdicts.get(grade_id(cell), {}).get("passed", False)
-        grade.auto_score = float(cell.metadata["nbgrader"]["points"]) if passed else 0.0
+        grade.auto_score = points(cell) if passed else 0.0
         grade.needs_manual_grade = grade.manual_score is not None
         self.gradebook.db.commit()

@@ -15,28 +15,9 @@ from __future__ import annotations
 import copy
 import re
 
-__all__ = ["GRADING_KEYS", "describe_cell", "grade_id", "index_of", "normalise", "repair_grading_marks",
-           "restore_deleted_cells"]
+from .marks import grade_id, is_grade, is_locked, is_marked, is_solution, marks
 
-
-def _marks(cell):
-    """The cell's nbgrader metadata (None when it has none)."""
-    return cell.get("metadata", {}).get("nbgrader")
-
-
-def grade_id(cell) -> str | None:
-    """The cell's grade id (None when it has no readable grading metadata)."""
-    meta = _marks(cell)
-    return meta.get("grade_id") if isinstance(meta, dict) else None
-
-
-def index_of(cells, wanted: str) -> int:
-    """The position of the cell with grade id ``wanted`` among ``cells`` (a list, or a notebook's cells)."""
-    cells = cells.cells if hasattr(cells, "cells") else cells
-    for index, cell in enumerate(cells):
-        if grade_id(cell) == wanted:
-            return index
-    raise KeyError(f"no cell with grade id {wanted!r}")
+__all__ = ["GRADING_KEYS", "describe_cell", "normalise", "repair_grading_marks", "restore_deleted_cells"]
 
 
 def normalise(nb):
@@ -88,17 +69,15 @@ def repair_grading_marks(nb, release) -> list[str]:
     - marks that name no cell of the assignment (an edited grade id): removed, the cell runs as an ordinary
       cell (:func:`restore_deleted_cells` then puts the real one back).
     """
-    expected = {m["grade_id"]: (m, c.get("id")) for c in release.cells
-                if isinstance(m := _marks(c), dict) and m.get("grade_id")}
+    expected = {grade_id(c): (marks(c), c.get("id")) for c in release.cells if grade_id(c)}
     notes = _drop_foreign_marks(nb, expected)
     by_id: dict[str, list[int]] = {}
     for index, cell in enumerate(nb.cells):
-        meta = _marks(cell)
-        if isinstance(meta, dict) and meta.get("grade_id") in expected:
-            by_id.setdefault(meta["grade_id"], []).append(index)
-    for grade_id, where in by_id.items():
-        wanted, release_id = expected[grade_id]
-        index, note = _keep_original(nb, grade_id, where, release_id)
+        if grade_id(cell) in expected:
+            by_id.setdefault(grade_id(cell), []).append(index)
+    for gid, where in by_id.items():
+        wanted, release_id = expected[gid]
+        index, note = _keep_original(nb, gid, where, release_id)
         notes += note
         notes += _restore_marks(nb, index, wanted)
     return notes
@@ -108,14 +87,13 @@ def _drop_foreign_marks(nb, expected: dict) -> list[str]:
     """Remove unreadable grading metadata and marks naming no cell of the assignment; a note for each."""
     notes = []
     for index, cell in enumerate(nb.cells):
-        meta = _marks(cell)
+        meta = marks(cell)
         if meta is None:
             continue
         if not isinstance(meta, dict):
             del cell.metadata["nbgrader"]
             notes.append(f"{describe_cell(nb.cells, index)}: unreadable grading metadata removed")
-        elif meta.get("grade_id") not in expected and (meta.get("grade") or meta.get("solution")
-                                                        or meta.get("locked") or meta.get("grade_id")):
+        elif grade_id(cell) not in expected and is_marked(cell):
             what = describe_cell(nb.cells, index)
             del cell.metadata["nbgrader"]
             notes.append(f"{what}: its grading metadata names no cell of this assignment (edited?): graded as an "
@@ -123,8 +101,8 @@ def _drop_foreign_marks(nb, expected: dict) -> list[str]:
     return notes
 
 
-def _keep_original(nb, grade_id: str, where: list[int], release_id) -> tuple[int, list[str]]:
-    """Of the cells ``where`` carrying ``grade_id``, keep the marks on the original only: ``(its index, notes)``."""
+def _keep_original(nb, gid: str, where: list[int], release_id) -> tuple[int, list[str]]:
+    """Of the cells ``where`` carrying grade id ``gid``, keep the marks on the original only: ``(its index, notes)``."""
     if len(where) == 1:
         return where[0], []
     same = [i for i in where if nb.cells[i].get("id") and nb.cells[i].get("id") == release_id]
@@ -132,14 +110,14 @@ def _keep_original(nb, grade_id: str, where: list[int], release_id) -> tuple[int
     copies = [i for i in where if i != keep]
     for i in copies:
         del nb.cells[i].metadata["nbgrader"]
-    return keep, [f"cell '{grade_id}' appears {len(where)} times (a copied cell keeps its grading metadata): "
+    return keep, [f"cell '{gid}' appears {len(where)} times (a copied cell keeps its grading metadata): "
                   f"graded cell {keep + 1}; the copy at {', '.join(f'cell {i + 1}' for i in copies)} ran as an "
                   "ordinary cell"]
 
 
 def _restore_marks(nb, index: int, wanted: dict) -> list[str]:
     """Put the released grading metadata ``wanted`` back on cell ``index`` if it was edited; a note if so."""
-    meta = nb.cells[index].metadata["nbgrader"]
+    meta = marks(nb.cells[index])
     changed = [f"{key} {meta.get(key)!r} instead of {wanted.get(key)!r}" for key in GRADING_KEYS
                if meta.get(key) != wanted.get(key)]
     if not changed:
@@ -167,9 +145,8 @@ def restore_deleted_cells(nb, release) -> list[str]:
     present = {grade_id(c) for c in nb.cells} - {None}
     restored = []
     for index, cell in enumerate(release.cells):
-        meta = cell.get("metadata", {}).get("nbgrader", {})
         gid = grade_id(cell)
-        if gid is None or gid in present or not (meta.get("grade") or meta.get("locked") or meta.get("solution")):
+        if gid is None or gid in present or not (is_grade(cell) or is_locked(cell) or is_solution(cell)):
             continue
         position = 0
         for previous in reversed(release.cells[:index]):

@@ -13,6 +13,8 @@ import json
 import re
 from pathlib import Path
 
+from . import marks
+
 __all__ = ["CSV_COLUMNS", "FAILURES", "KERNEL_DIED", "explain_failure", "outcome_notes", "rows_of", "score_of",
            "write_results"]
 
@@ -58,16 +60,14 @@ def score_of(release, run: dict) -> dict:
     """
     cells = {}
     for cell in release.cells:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if not meta.get("grade"):
+        if not marks.is_grade(cell):
             continue
-        gid, points = meta["grade_id"], float(meta.get("points", 0))
-        if cell.cell_type == "code" and not meta.get("solution"):
+        gid, points = marks.grade_id(cell), marks.points(cell)
+        if marks.is_test(cell):
             cells[gid] = points if run["verdicts"].get(gid, {}).get("passed") else 0.0
         else:
             cells[gid] = min(points, float(run["manual"].get(gid) or 0.0))
-    max_score = sum(float(c.metadata.nbgrader.get("points", 0)) for c in release.cells
-                    if c.get("metadata", {}).get("nbgrader", {}).get("grade"))
+    max_score = sum(marks.points(c) for c in release.cells if marks.is_grade(c))
     return {"score": sum(cells.values()), "max_score": max_score, "cells": cells}
 
 

@@ -1,6 +1,6 @@
 """Write the student edition of the course: what students may see, with its links pointing at where it is published.
 
-    python -m helpers.release OUT --repo OWNER/NAME --ref TAG
+    python -m helpers.instructor.release OUT --repo OWNER/NAME --ref TAG
 
 This repository holds the solutions and the hidden tests (``solutions/``, and the tests and benchmarks that
 read them): keep it private. The student edition written to ``OUT`` (a new or empty folder) is a copy of the
@@ -29,11 +29,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+from .course import ROOT  # the course folder
+
 __all__ = [
-    "course_files", "student_readme", "point_links", "leaks", "release", "main",
+    "course_files", "remove_instructor_only", "student_readme", "point_links", "leaks", "release", "main",
 ]
 
-ROOT = Path(__file__).resolve().parents[1]
 # Top-level paths that never go to students.
 INSTRUCTOR_ONLY = {"solutions", "tests", "benchmarks", ".ci", ".github", "gradebook.db", "submitted", "autograded",
                    "feedback", "source_with_tests", "release", "grading-results"}
@@ -48,6 +49,22 @@ LINKS = [  # (pattern, replacement): the course's three links to its own reposit
     (re.compile(r"(https://mybinder\.org/v2/gh/)" + NAME + "/" + NAME + "/" + NAME + r"\?"), r"\g<1>{repo}/{ref}?"),
     (re.compile(r"(git\+https://github\.com/)" + NAME + "/" + NAME + "@" + NAME), r"\g<1>{repo}@{ref}"),
 ]
+
+
+def remove_instructor_only(root: Path) -> list[str]:
+    """Delete from ``root`` (an image's copy of the course) what never reaches students: the top-level
+    :data:`INSTRUCTOR_ONLY` paths and git's history (which holds the solutions too). Return what went."""
+    gone = []
+    for name in sorted(INSTRUCTOR_ONLY | {".git"}):
+        path = root / name
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        elif path.exists() or path.is_symlink():
+            path.unlink()
+        else:
+            continue
+        gone.append(name)
+    return gone
 
 
 def course_files(root: Path = ROOT) -> list[Path]:
@@ -79,7 +96,7 @@ def student_readme(text: str, repo: str, ref: str, notebooks: list[str]) -> str:
              "package they use, the data script and the Binder files.", "## Open a notebook",
              "In Google Colab or on Binder (nothing to install):", links]
     if setup:
-        parts += ["Or on your machine (Python 3.11 or 3.12):", f"```bash\n{setup[1]}```"]
+        parts += ["Or on your machine (Python 3.11 to 3.13):", f"```bash\n{setup[1]}```"]
     if table:
         parts += ["## The notebooks", table]
     parts += ["Cells marked *graded* are autograded: before you submit, restart the kernel and run the notebook "
@@ -145,7 +162,7 @@ def release(out: Path, repo: str, ref: str, root: Path = ROOT) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m helpers.release", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m helpers.instructor.release", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("out", type=Path, help="where to write the student edition (a new or empty folder)")
     parser.add_argument("--repo", required=True, help="the public repository, OWNER/NAME")

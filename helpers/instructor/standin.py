@@ -1,4 +1,4 @@
-"""Stand-in weights and data for executing full mode's code path offline. For tests and benchmarks only.
+"""Stand-in weights and data for executing full mode's code path offline. For the tests and benchmarks only.
 
 Full mode loads MobileNetV2's ImageNet weights and the full data sets, none of which can be downloaded here.
 To run its real loading code anyway, :func:`write_standin_weights` writes *random* MobileNetV2 weights (with
@@ -6,8 +6,11 @@ and without the classification top) in the legacy HDF5 format and under the exac
 ``keras.applications.MobileNetV2(weights="imagenet")`` looks for in ``$KERAS_HOME/models/`` (Keras checks no
 hash for them), :func:`write_standin_data` lays the mirror's photos out like the full data sets, and
 :func:`write_full_size_data` makes data sets of the full ones' real sizes out of them (for the full-cost
-benchmark: speed and memory). All write only into folders the caller owns: never into a user's Keras cache.
-Nothing computed on them is a result: every accuracy they give is that of random features.
+benchmark: speed and memory). :func:`make_keras_home` builds a whole stand-in ``KERAS_HOME`` of them (the one
+builder of ``tests/test_full_mode.py`` and ``benchmarks/full_cost.py``). All write only into folders the caller
+owns: never into a user's Keras cache, nor into a ``KERAS_HOME`` that holds files they did not make
+(:func:`claim_keras_home`: a folder they write into is marked with :data:`OWNED` first). Nothing computed on them
+is a result: every accuracy they give is that of random features.
 
 Plain random initialisation lets the activations collapse through MobileNetV2's depth (a head trained on the
 pooled features may then not move at all), so each BatchNormalization layer's moving statistics are set, in
@@ -21,8 +24,12 @@ from pathlib import Path
 
 import numpy as np
 
-from helpers.config import FULL_BASE, Base
+from ..config import FULL_BASE, Base
 
+__all__ = ["MARK", "OWNED", "calibrate_batchnorm", "claim_keras_home", "make_keras_home", "write_full_size_data",
+           "write_standin_data", "write_standin_weights"]
+
+OWNED = ".course-standin"  # the file that marks a KERAS_HOME as the stand-in builder's own
 MARK = "STAND-IN WEIGHTS (random, for testing full mode's code path; not results)"
 FLOWER_CLASSES = ("daisy", "dandelion", "roses", "sunflowers", "tulips")
 FLOWER_COUNTS = {"daisy": 633, "dandelion": 898, "roses": 641, "sunflowers": 699, "tulips": 799}  # flower_photos
@@ -68,14 +75,43 @@ def _save_legacy_h5(model, path: Path) -> None:
         handle.attrs["stand_in"] = MARK
 
 
-def write_standin_weights(keras_home: Path, photos: Path, seed: int = 0, base: Base = FULL_BASE) -> list[Path]:
-    """Write stand-in weights of ``base`` (default: full mode's MobileNetV2) under ``keras_home/models``, under
-    the base's two file names; return the files written."""
-    import keras
+def claim_keras_home(keras_home: Path) -> Path:
+    """``keras_home``, made the stand-ins' own (marked with :data:`OWNED`) if it is missing or empty.
 
+    Raises ``ValueError`` for the user's Keras cache (``~/.keras``), and for a folder that already holds files
+    the stand-in builder did not make (real weights or data that random ones must never replace).
+    """
     keras_home = Path(keras_home)
     if keras_home.resolve() == (Path.home() / ".keras").resolve():
         raise ValueError("stand-in weights never go into the user's Keras cache: use a temporary KERAS_HOME.")
+    if (keras_home / OWNED).is_file():
+        return keras_home
+    if keras_home.exists() and any(keras_home.iterdir()):
+        raise ValueError(f"{keras_home} already holds files the stand-in builder did not make: stand-ins never go "
+                         "into a real KERAS_HOME; use an empty temporary folder.")
+    keras_home.mkdir(parents=True, exist_ok=True)
+    (keras_home / OWNED).write_text(MARK + "\n")
+    return keras_home
+
+
+def make_keras_home(keras_home: Path, mirror: Path, full_size: bool = False) -> Path:
+    """A whole stand-in ``KERAS_HOME`` for full mode: stand-in MobileNetV2 weights, the mirror's ImageNet class
+    index, and in ``datasets/`` the mirror's photos laid out like the full data sets (``full_size``: data sets of
+    the full ones' real sizes, :func:`write_full_size_data`). ``mirror`` is the course's offline mirror."""
+    keras_home, mirror = claim_keras_home(keras_home), Path(mirror)
+    write_standin_weights(keras_home, mirror / "flower_photos_small")
+    shutil.copy(mirror / "keras_models" / "imagenet_class_index.json", keras_home / "models")
+    (write_full_size_data if full_size else write_standin_data)(keras_home / "datasets", mirror)
+    return keras_home
+
+
+def write_standin_weights(keras_home: Path, photos: Path, seed: int = 0, base: Base = FULL_BASE) -> list[Path]:
+    """Write stand-in weights of ``base`` (default: full mode's MobileNetV2) under ``keras_home/models``, under
+    the base's two file names; return the files written. ``keras_home`` must be missing, empty or already the
+    stand-ins' own (:func:`claim_keras_home`)."""
+    import keras
+
+    keras_home = claim_keras_home(keras_home)
     models = keras_home / "models"
     models.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(seed)
