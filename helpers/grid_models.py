@@ -131,14 +131,14 @@ def _classifier(inputs, features, outputs):
     return keras.Model(inputs, keras.layers.Dense(outputs, activation="softmax")(x))
 
 
-def _preprocess():
+def _preprocess(cfg):
     """The base's ``preprocess_input`` as a layer: MobileNet and MobileNetV2 (both modes) map [0, 255] to [-1, 1]."""
     import keras
 
     from . import models
 
     pixels = np.array([0.0, 127.5, 255.0], "float32")
-    if not np.allclose(models.base_module().preprocess_input(pixels.copy()), [-1.0, 0.0, 1.0], atol=1e-6):
+    if not np.allclose(models.base_module(cfg).preprocess_input(pixels.copy()), [-1.0, 0.0, 1.0], atol=1e-6):
         raise NotImplementedError("this base's preprocess_input does not map [0, 255] to [-1, 1]: give the grid's "
                                   "full fine-tune that base's own preprocessing.")
     return keras.layers.Rescaling(1 / 127.5, offset=-1)
@@ -157,20 +157,21 @@ def trainables(strategies, plan, k, outputs, scratch_sizes=()) -> dict:
 
     from . import models, recipes
 
+    cfg = plan.settings()  # the plan's base, loaded once for each fine-tuned strategy
     built = {}
     if "partial_fine_tune" in strategies:
         # layers[:k] are frozen: their output maps are cached, and only the layers from k on (BatchNorm
         # frozen) and the head are built and trained. Same model as unfreeze_from(base, k) on the whole base.
-        base = models.load_base(plan.image_size)
+        base = models.load_base(plan.image_size, cfg=cfg)
         freezing.unfreeze_from(base, k)
         top = freezing.top_from(base, k)
         inputs = keras.Input(top.input.shape[1:])
         built["partial_fine_tune"] = Trainable(_classifier(inputs, top(inputs), outputs), plan.fine_tune_rate)
     if "full_fine_tune" in strategies:  # reads 8-bit pixels: the base's preprocessing is its first layer
-        base = models.load_base(plan.image_size)
+        base = models.load_base(plan.image_size, cfg=cfg)
         freezing.unfreeze_from(base, 0)
         inputs = keras.Input(base.input.shape[1:])
-        built["full_fine_tune"] = Trainable(_classifier(inputs, base(_preprocess()(inputs)), outputs),
+        built["full_fine_tune"] = Trainable(_classifier(inputs, base(_preprocess(cfg)(inputs)), outputs),
                                             plan.fine_tune_rate)
     if "from_scratch" in strategies:
         for side in scratch_sizes or (plan.image_size,):  # reads pixels in [0, 255], like small_cnn

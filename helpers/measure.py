@@ -46,6 +46,12 @@ class GridPlan:
     scratch_checkpoints: int = 3  # its held-out accuracy is measured after each third of its updates
     seeded: tuple = ("feature_extraction", "earlier_layers", "from_scratch")  # measured in every split; the
     # others (the fine-tuned ones, which train the network again for each split) in the first split only
+    cfg: config.Settings | None = field(default=None, repr=False, compare=False)  # the base and flower folder
+    # it uses (None: the current mode's); grid_plan sets it
+
+    def settings(self) -> config.Settings:
+        """The settings whose base and ``many_flowers_dir`` the grid uses: ``cfg``, or the current mode's."""
+        return self.cfg or config.settings()
 
 
 def grid_plan(cfg: config.Settings | None = None) -> GridPlan:
@@ -58,7 +64,7 @@ def grid_plan(cfg: config.Settings | None = None) -> GridPlan:
     """
     cfg = cfg or config.settings()
     return GridPlan(image_size=cfg.image_size, fewer_per_class=10, more_per_class=50, max_per_class=300,
-                    epochs=cfg.epochs, batch_size=cfg.grid_batch_size, seeds=tuple(range(cfg.grid_seeds)))
+                    epochs=cfg.epochs, batch_size=cfg.grid_batch_size, seeds=tuple(range(cfg.grid_seeds)), cfg=cfg)
 
 
 def fine_tune_at(base, fraction: float = 0.5) -> int:
@@ -83,7 +89,7 @@ def load_grid_data(name: str, plan: GridPlan):
     """
     from . import data
 
-    cfg = config.settings()
+    cfg = plan.settings()
     if name == "digits":
         import tensorflow as tf
         from sklearn.datasets import load_digits
@@ -111,11 +117,11 @@ def load_grid_data(name: str, plan: GridPlan):
     raise ValueError(f"unknown grid data set {name!r}: use 'flowers' or 'digits'.")
 
 
-def _classes(name: str) -> int:
+def _classes(name: str, plan: GridPlan) -> int:
     """How many classes a grid data set has (without loading its images)."""
     from . import data
 
-    return 10 if name == "digits" else len(data.list_images(config.settings().many_flowers_dir).class_names)
+    return 10 if name == "digits" else len(data.list_images(plan.settings().many_flowers_dir).class_names)
 
 
 SIZES = ("fewer", "more")  # the grid's two training sets of each data set (nested: "more" contains "fewer")
@@ -317,9 +323,9 @@ def run_grid(plan: GridPlan | None = None, datasets=("flowers", "digits"), strat
     bar = tqdm(total=len(datasets) * len(SIZES) * per_split, desc="loading the data",
                unit="score", disable=not verbose)  # one step per score of the grid
     bar.set_description("building the models")
-    outputs = max(_classes(name) for name in datasets)
+    outputs = max(_classes(name, plan) for name in datasets)
     start = time.perf_counter()
-    base = models.load_base(plan.image_size)
+    base = models.load_base(plan.image_size, cfg=plan.settings())
     k = fine_tune_at(base)
     cut = freezing.cut_layer(base, k)  # its output: the earlier features, and the partial fine-tune's input
     result.earlier_layer = cut.name
@@ -338,7 +344,7 @@ def run_grid(plan: GridPlan | None = None, datasets=("flowers", "digits"), strat
         first = splits_by_seed[plan.seeds[0]]  # the split every strategy runs in
         rows = np.union1d(first["more"], first["held_out"])  # the images the fine-tuned strategies read
         side = _scratch_size(name, plan)  # the network from scratch reads the same images, smaller
-        cell = _forward(extractor, images, models.base_module().preprocess_input, rows, side)
+        cell = _forward(extractor, images, models.base_module(plan.settings()).preprocess_input, rows, side)
         cell.update(rows=rows, labels=labels, num_classes=num_classes)
         del images
         seconds["cached forward pass"] += time.perf_counter() - start

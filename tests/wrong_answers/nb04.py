@@ -106,6 +106,13 @@ WRONG = {
             {"build-model": _BASE.replace(_LOAD, _SHARED) + _FREEZE_RECIPE + _HEAD + _COMPILE},
             {"build-model-tests"},
         ),
+        "the fine-tuned models built by the grid's own helper (helpers.grid_models)": (
+            {"build-model": _BASE + _FREEZE_RECIPE + '''    from helpers import grid_models
+    inputs = keras.Input(cfg.image_shape)
+    model = grid_models._classifier(inputs, base(inputs), num_classes)
+''' + _COMPILE},
+            {"build-model-tests"},
+        ),
         "fine-tuning compiled at the head's rate": (
             {"build-model": _BASE + _FREEZE_RECIPE + _HEAD + _COMPILE.replace("FINE_TUNE_RATE if", "HEAD_RATE if")},
             {"build-model-behaviour-tests"},
