@@ -89,7 +89,8 @@ class Trainable:
 
         self.reset(head, num_classes)
         set_seeds(seed)
-        self.model.fit(_batches(x, y, train, batch_size, seed), epochs=epochs, verbose=0)
+        self.model.fit(_batches(x, y, train, batch_size, seed), epochs=epochs, verbose=0,
+                       shuffle=False)  # _batches shuffles
         return self.accuracy(x, y, test, num_classes), int(self.model.optimizer.iterations.numpy())
 
     def score_curve(self, x, y, train, test, num_classes, chunks, batch_size, seed) -> list[tuple[int, float]]:
