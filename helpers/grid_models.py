@@ -145,18 +145,19 @@ def _preprocess(cfg):
     return keras.layers.Rescaling(1 / 127.5, offset=-1)
 
 
-def trainables(strategies, plan, k, outputs, scratch_sizes=()) -> dict:
+def trainables(strategies, plan, k, outputs, scratch_sizes=(), small_cnn=None) -> dict:
     """The compiled models of the trained strategies, shared by every data set and split (``outputs`` units each).
 
     The fine-tuned ones follow the course's recipe (:func:`helpers.freezing.unfreeze_from`: BatchNorm frozen,
     rate ``plan.fine_tune_rate``); they start from the head the linear classifier learnt. The network from
     scratch is :func:`helpers.recipes.small_cnn` at ``plan.scratch_rate``, one per image side in
-    ``scratch_sizes`` (keys ``("from_scratch", side)``). The full fine-tune and the network from scratch read 8-bit
-    pixels; the partial fine-tune the cached maps of the frozen prefix.
+    ``scratch_sizes`` (keys ``("from_scratch", side)``), passed in as ``small_cnn`` (recipes imports this module,
+    so this one does not import recipes). The full fine-tune and the network from scratch read 8-bit pixels; the
+    partial fine-tune the cached maps of the frozen prefix.
     """
     import keras
 
-    from . import models, recipes
+    from . import models
 
     cfg = plan.settings()  # the plan's base, loaded once for each fine-tuned strategy
     built = {}
@@ -176,6 +177,6 @@ def trainables(strategies, plan, k, outputs, scratch_sizes=()) -> dict:
                                             plan.fine_tune_rate)
     if "from_scratch" in strategies:
         for side in scratch_sizes or (plan.image_size,):  # reads pixels in [0, 255], like small_cnn
-            built["from_scratch", side] = Trainable(recipes.small_cnn(outputs, side, "from_scratch"),
+            built["from_scratch", side] = Trainable(small_cnn(outputs, side, "from_scratch"),
                                                     plan.scratch_rate)
     return built

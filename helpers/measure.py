@@ -331,7 +331,8 @@ def run_grid(plan: GridPlan | None = None, datasets=("flowers", "digits"), strat
     result.earlier_layer = cut.name
     extractor = keras.Model(base.input, [cut.output, base.output])
     built = grid_models.trainables(strategies, plan, k, outputs,
-                                   scratch_sizes=sorted({_scratch_size(name, plan) for name in datasets}))
+                                   scratch_sizes=sorted({_scratch_size(name, plan) for name in datasets}),
+                                   small_cnn=recipes.small_cnn)
     seconds["building models"] += time.perf_counter() - start
     for name in datasets:  # one data set in memory at a time
         bar.set_description(f"{name}: loading the images")
