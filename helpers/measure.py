@@ -57,13 +57,14 @@ class GridPlan:
 def grid_plan(cfg: config.Settings | None = None) -> GridPlan:
     """The grid's sizes from the settings (default: the current mode's).
 
-    The course's image size (the network from scratch sees half of it), at most 300 images a class of each data
+    Half the course's image size (the grid trains dozens of networks; the network from scratch sees half of that
+    again), at most 300 images a class of each data
     set (the splits of every seed are drawn from them), 10 and 50 images a class to train and 100 a class held
     out (fewer where a class has fewer images: :func:`grid_splits`), the mode's epochs, the grid's batch size and
     its number of seeds (``cfg.grid_seeds``).
     """
     cfg = cfg or config.settings()
-    return GridPlan(image_size=cfg.image_size, fewer_per_class=10, more_per_class=50, max_per_class=300,
+    return GridPlan(image_size=cfg.image_size // 2, fewer_per_class=10, more_per_class=50, max_per_class=300,
                     epochs=cfg.epochs, batch_size=cfg.grid_batch_size, seeds=tuple(range(cfg.grid_seeds)), cfg=cfg)
 
 

@@ -63,7 +63,7 @@ def test_grid_plan_follows_the_settings():
 
     cfg = helpers.settings()
     plan = measure.grid_plan()
-    assert (plan.image_size, plan.epochs, plan.batch_size) == (cfg.image_size, cfg.epochs, cfg.grid_batch_size)
+    assert (plan.image_size, plan.epochs, plan.batch_size) == (cfg.image_size // 2, cfg.epochs, cfg.grid_batch_size)
     assert (plan.fewer_per_class, plan.more_per_class, plan.held_out_per_class) == (10, 50, 100)
     assert plan.seeds == tuple(range(cfg.grid_seeds)) and len(plan.seeds) >= 5
     assert (plan.fine_tune_rate, plan.scratch_rate) == (freezing.FINE_TUNE_RATE, recipes.SCRATCH_RATE)
