@@ -37,8 +37,6 @@ from helpers import data, freezing, ledger, models, prefix, recipes
 FLOWER_SPLIT = (60, 40, 100)  # 03 and 05's pipeline: train, validation (to pick k), held-out test, a class
 FINE_TUNE_UPDATES = 200  # phase 2: Adam updates (batch 32) at FINE_TUNE_RATE, 20 epochs of 300 photos: levelled off
 DIGIT_SPLIT = (30, 40)  # 03's BatchNorm lesson on digits: train, test a class
-GRID_SIZES = (10, 50)  # 04: the fewer and the more images a class
-GRID_TEST = (100, 60)  # 04: held-out images a class of flowers and digits
 SCRATCH_UPDATES = 300  # a network from scratch: Adam updates (batch 32) after which its held-out curve is flat
 SOURCE_PER_CLASS, FEW, CURVE_TEST = 300, 10, 60  # 05: source photos a type, target photos a type, held out
 CURVE_EPOCHS, WINDOW = 40, 10  # 05's learning curves: epochs, and the epochs of slope and asymptote
@@ -246,27 +244,20 @@ def _half(x):
 
 
 def lesson_grid(seeds):
-    """04: in each cell (flowers/digits x fewer/more), the best transfer strategy vs a fair network from scratch."""
-    out = []
-    for dataset, test_n in zip(("flowers", "digits"), GRID_TEST):
-        x, y = images(dataset)
-        small = _half(x) if dataset == "flowers" else _half(_half(x))  # digits: 32 px hold their 8 x 8 pixels
-        k = freezing.boundary_near(base_at(x.shape[1])[0], 0.5)
-        final, earlier = final_pooled(dataset), recipes.pooled(cached(dataset, k))
-        for per_class in GRID_SIZES:
-            s = {name: [] for name in ("feature extraction", "earlier layers", "partial fine-tune", "scratch")}
-            for seed in seeds:
-                train, test = recipes.per_class(y, (per_class, test_n), seed)
-                head = recipes.probe(final[train], y[train], seed)
-                s["feature extraction"].append(recipes.probe_accuracy(final, y, train, test, seed))
-                s["earlier layers"].append(recipes.probe_accuracy(earlier, y, train, test, seed))
-                s["partial fine-tune"].append(fine_tuned(dataset, k, head, train, test, seed))
-                s["scratch"].append(scratch_curve(small, y, train, test, len(np.unique(y)), seed, every=False)[-1])
-            RAW.append((f"04 {dataset}, {per_class} a class", s))
-            best = max(list(s)[:-1], key=lambda name: np.mean(s[name]))
-            out.append(ledger.compare(f"04 {dataset}, {per_class} a class", s[best], s["scratch"],
-                                      f"best: {best}", "from scratch"))
-    return out
+    """04: in each cell (flowers/digits x fewer/more), the best transfer strategy vs a fair network from scratch.
+
+    The notebook's own design (:func:`helpers.measure.run_grid` with :func:`helpers.measure.grid_plan`'s sizes),
+    over the ledger's seeds: the same cells, strategies, splits and budgets as the student's run.
+    """
+    import dataclasses
+
+    from helpers import measure
+
+    plan = dataclasses.replace(measure.grid_plan(), seeds=tuple(seeds))
+    result = measure.run_grid(plan, verbose=False)
+    for cell, scores in result.scores.items():
+        RAW.append((f"04 {cell[0]}, {result.label(*cell)}", scores))
+    return result.comparisons()
 
 
 def lesson_develop(seeds):

@@ -101,6 +101,7 @@ class Settings:
     cats_dogs_dir: Path
     many_flowers_dir: Path  # the most flower photos this mode has (small: 3,482 blurrier 128-px copies), for measuring
     grid_batch_size: int  # batch size of notebook 04's measured grid
+    grid_seeds: int  # splits (seeds) of notebook 04's measured grid: its comparisons are paired by split
     gpu_advice: bool  # in Colab without a GPU, tell the student what a notebook costs on a CPU (helpers.setup)
 
     @property
@@ -149,7 +150,8 @@ def mode_settings(mode: str, root: Path | None = None) -> Settings:
             flowers_dir=root / "flower_photos_small",
             cats_dogs_dir=root / "cats_and_dogs_small",
             many_flowers_dir=root / "flower_photos_128",  # 128-px copies: the mirror's, or fetch_data.py builds them
-            grid_batch_size=25,  # divides every training set of the grid (50, 150, 100, 300): no partial batch
+            grid_batch_size=25,  # divides every training set of the grid (50, 250, 100, 500): no partial batch
+            grid_seeds=5,
             gpu_advice=False,  # minutes on any CPU
         )
     if mode == "full":
@@ -164,7 +166,8 @@ def mode_settings(mode: str, root: Path | None = None) -> Settings:
             flowers_dir=root / "flower_photos",
             cats_dogs_dir=root / "cats_and_dogs_filtered" / "train",
             many_flowers_dir=root / "flower_photos",  # the real photos: full mode has them all
-            grid_batch_size=32,
+            grid_batch_size=25,  # as in small mode: the grid's training sets are the same size in both modes
+            grid_seeds=5,
             gpu_advice=True,
         )
     raise CourseSetupError(f"{mode!r} is not a course mode: use one of {', '.join(MODES)}.")

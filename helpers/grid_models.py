@@ -3,14 +3,15 @@
 The linear strategies fit a logistic regression on cached features (:func:`linear_head`, as the weights of an
 equivalent Dense layer). The trained ones (:func:`trainables`) are built once, compiled once, and reset before
 each fit (:class:`Trainable`): tracing a network's training step costs more than training it on the small
-subsets. The fine-tuned ones follow the course's recipe (:func:`helpers.freezing.unfreeze_from`).
+subsets. The fine-tuned ones follow the course's recipe (:func:`helpers.freezing.unfreeze_from`); the network
+from scratch is :func:`helpers.recipes.small_cnn` at its own rate.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from . import freezing
+from . import freezing, prefix
 from .config import SEED
 
 __all__ = ["Trainable", "linear_accuracy", "linear_head", "trainables"]
@@ -52,14 +53,9 @@ class Trainable:
         self.initial = [np.array(w) for w in model.get_weights()]
         self.optimizer_start = [np.array(v) for v in model.optimizer.variables]
 
-    def score(self, x, y, train, test, num_classes, head, plan) -> tuple[float, int]:
-        """Reset, set the head (or keep its random start), fit on the ``train`` rows of (x, y), test on ``test``.
-
-        ``x`` is a tensor of the whole data set: batches are gathered from it as fit needs them (no copy of the
-        training set). Returns (test accuracy, optimizer updates).
-        """
-        from .config import set_seeds
-
+    def reset(self, head=None, num_classes: int = 0) -> None:
+        """The saved start again (weights and optimizer state); ``head``: a linear head's ``(kernel, bias)`` in
+        the last layer, outputs this data set does not use switched off."""
         self.model.set_weights(self.initial)
         if head is not None:
             kernel, bias = head
@@ -72,11 +68,50 @@ class Trainable:
             dense.set_weights([full_kernel, full_bias])
         for variable, value in zip(self.model.optimizer.variables, self.optimizer_start, strict=True):
             variable.assign(value)
-        set_seeds(plan.seed)
-        self.model.fit(_batches(x, y, train, plan.batch_size, plan.seed), epochs=plan.epochs, verbose=0)
-        steps = int(self.model.optimizer.iterations.numpy())
-        predictions = self.model.predict(_batches(x, y, test, 256), verbose=0)[:, :num_classes]
-        return float(np.mean(predictions.argmax(axis=1) == np.asarray(y)[test])), steps
+
+    def accuracy(self, x, y, test, num_classes) -> float:
+        """Held-out accuracy on the ``test`` rows of (x, y), the outputs past ``num_classes`` left off."""
+        import tensorflow as tf
+
+        test = np.asarray(test)
+        predictions = np.concatenate([  # predict_on_batch: no new tf.data pipeline (and graph) per call
+            np.asarray(self.model.predict_on_batch(tf.cast(tf.gather(x, test[i:i + 256]), "float32")))
+            for i in range(0, len(test), 256)])[:, :num_classes]
+        return float(np.mean(predictions.argmax(axis=1) == np.asarray(y)[test]))
+
+    def score(self, x, y, train, test, num_classes, head, epochs, batch_size, seed) -> tuple[float, int]:
+        """Reset, set the head (or keep its random start), fit on the ``train`` rows of (x, y), test on ``test``.
+
+        ``x`` is a tensor of the whole data set: batches are gathered from it as fit needs them (no copy of the
+        training set). Returns (test accuracy, optimizer updates).
+        """
+        from .config import set_seeds
+
+        self.reset(head, num_classes)
+        set_seeds(seed)
+        self.model.fit(_batches(x, y, train, batch_size, seed), epochs=epochs, verbose=0,
+                       shuffle=False)  # _batches shuffles
+        return self.accuracy(x, y, test, num_classes), int(self.model.optimizer.iterations.numpy())
+
+    def score_curve(self, x, y, train, test, num_classes, chunks, batch_size, seed) -> list[tuple[int, float]]:
+        """From the random start, fit ``chunks[0]`` epochs, test, fit ``chunks[1]`` more, test...: the
+        ``(optimizer updates, held-out accuracy)`` after each chunk (a learning curve at a few points)."""
+        from .config import set_seeds
+
+        self.reset()
+        set_seeds(seed)
+        import tensorflow as tf
+
+        labels = np.asarray(y, "int32")
+        curve, done = [], 0
+        for epochs in chunks:  # the chunk's epochs' shuffles one after the other, a traced step per batch
+            order = np.asarray(train)[prefix.epoch_order(len(train), int(epochs), seed + done)]
+            for i in range(0, len(order), batch_size):
+                rows = order[i:i + batch_size]
+                self.model.train_on_batch(tf.cast(tf.gather(x, rows), "float32"), labels[rows])
+            done += int(epochs)
+            curve.append((int(self.model.optimizer.iterations.numpy()), self.accuracy(x, y, test, num_classes)))
+        return curve
 
 
 def _batches(x, y, index, batch_size: int, seed: int | None = None):
@@ -87,7 +122,7 @@ def _batches(x, y, index, batch_size: int, seed: int | None = None):
     if seed is not None:
         ds = ds.shuffle(len(index), seed=seed, reshuffle_each_iteration=True)
     y = tf.constant(np.asarray(y, "int32"))
-    return ds.batch(batch_size).map(lambda i: (tf.gather(x, i), tf.gather(y, i))).prefetch(1)
+    return ds.batch(batch_size).map(lambda i: (tf.cast(tf.gather(x, i), "float32"), tf.gather(y, i))).prefetch(1)
 
 
 def _classifier(inputs, features, outputs):
@@ -97,35 +132,51 @@ def _classifier(inputs, features, outputs):
     return keras.Model(inputs, keras.layers.Dense(outputs, activation="softmax")(x))
 
 
-def trainables(strategies, plan, k, outputs) -> dict:
-    """The compiled models of the trained strategies, shared by every data set (``outputs`` units each).
+def _preprocess(cfg):
+    """The base's ``preprocess_input`` as a layer: MobileNet and MobileNetV2 (both modes) map [0, 255] to [-1, 1]."""
+    import keras
+
+    from . import models
+
+    pixels = np.array([0.0, 127.5, 255.0], "float32")
+    if not np.allclose(models.base_module(cfg).preprocess_input(pixels.copy()), [-1.0, 0.0, 1.0], atol=1e-6):
+        raise NotImplementedError("this base's preprocess_input does not map [0, 255] to [-1, 1]: give the grid's "
+                                  "full fine-tune that base's own preprocessing.")
+    return keras.layers.Rescaling(1 / 127.5, offset=-1)
+
+
+def trainables(strategies, plan, k, outputs, scratch_sizes=(), small_cnn=None) -> dict:
+    """The compiled models of the trained strategies, shared by every data set and split (``outputs`` units each).
 
     The fine-tuned ones follow the course's recipe (:func:`helpers.freezing.unfreeze_from`: BatchNorm frozen,
-    rate :data:`helpers.freezing.FINE_TUNE_RATE`); they start from the head the linear classifier learnt.
+    rate ``plan.fine_tune_rate``); they start from the head the linear classifier learnt. The network from
+    scratch is :func:`helpers.recipes.small_cnn` at ``plan.scratch_rate``, one per image side in
+    ``scratch_sizes`` (keys ``("from_scratch", side)``), passed in as ``small_cnn`` (recipes imports this module,
+    so this one does not import recipes). The full fine-tune and the network from scratch read 8-bit pixels; the
+    partial fine-tune the cached maps of the frozen prefix.
     """
     import keras
 
     from . import models
 
+    cfg = plan.settings()  # the plan's base, loaded once for each fine-tuned strategy
     built = {}
     if "partial_fine_tune" in strategies:
         # layers[:k] are frozen: their output maps are cached, and only the layers from k on (BatchNorm
         # frozen) and the head are built and trained. Same model as unfreeze_from(base, k) on the whole base.
-        base = models.load_base(plan.image_size)
+        base = models.load_base(plan.image_size, cfg=cfg)
         freezing.unfreeze_from(base, k)
         top = freezing.top_from(base, k)
         inputs = keras.Input(top.input.shape[1:])
         built["partial_fine_tune"] = Trainable(_classifier(inputs, top(inputs), outputs), plan.fine_tune_rate)
-    if "full_fine_tune" in strategies:
-        base = models.load_base(plan.image_size)
+    if "full_fine_tune" in strategies:  # reads 8-bit pixels: the base's preprocessing is its first layer
+        base = models.load_base(plan.image_size, cfg=cfg)
         freezing.unfreeze_from(base, 0)
         inputs = keras.Input(base.input.shape[1:])
-        built["full_fine_tune"] = Trainable(_classifier(inputs, base(inputs), outputs), plan.fine_tune_rate)
+        built["full_fine_tune"] = Trainable(_classifier(inputs, base(_preprocess(cfg)(inputs)), outputs),
+                                            plan.fine_tune_rate)
     if "from_scratch" in strategies:
-        base = models.load_base(plan.image_size, weights=None)
-        for layer in base.layers:  # BatchNorm learns its statistics; they must settle within the grid's few steps
-            if isinstance(layer, keras.layers.BatchNormalization):
-                layer.momentum = 0.9
-        inputs = keras.Input(base.input.shape[1:])
-        built["from_scratch"] = Trainable(_classifier(inputs, base(inputs), outputs), plan.scratch_rate)
+        for side in scratch_sizes or (plan.image_size,):  # reads pixels in [0, 255], like small_cnn
+            built["from_scratch", side] = Trainable(small_cnn(outputs, side, "from_scratch"),
+                                                    plan.scratch_rate)
     return built

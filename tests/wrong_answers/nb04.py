@@ -40,6 +40,16 @@ _COMPILE = '''    fine_tuning = strategy in ("partial_fine_tune", "full_fine_tun
     model.compile(keras.optimizers.Adam(rate), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     return model'''
 
+_READ = '''def read_digits(result):
+    means = result.accuracy["digits", "more"]
+    scores = result.scores["digits", "more"]
+    best = max(means, key=means.get)
+    scratch = np.asarray(scores["from_scratch"], dtype="float64")
+    paired = [s for s in scores if s != "from_scratch" and len(scores[s]) == len(scratch)]
+    pretrained = max(paired, key=lambda s: np.mean(scores[s]))
+    d = np.asarray(scores[pretrained], dtype="float64") - scratch
+'''
+
 WRONG = {
     "04-four-scenarios": {
         "recommend delegates to the course's helpers (right answers, read off helpers.guide)": (
@@ -96,6 +106,13 @@ WRONG = {
             {"build-model": _BASE.replace(_LOAD, _SHARED) + _FREEZE_RECIPE + _HEAD + _COMPILE},
             {"build-model-tests"},
         ),
+        "the fine-tuned models built by the grid's own helper (helpers.grid_models)": (
+            {"build-model": _BASE + _FREEZE_RECIPE + '''    from helpers import grid_models
+    inputs = keras.Input(cfg.image_shape)
+    model = grid_models._classifier(inputs, base(inputs), num_classes)
+''' + _COMPILE},
+            {"build-model-tests"},
+        ),
         "fine-tuning compiled at the head's rate": (
             {"build-model": _BASE + _FREEZE_RECIPE + _HEAD + _COMPILE.replace("FINE_TUNE_RATE if", "HEAD_RATE if")},
             {"build-model-behaviour-tests"},
@@ -108,12 +125,39 @@ WRONG = {
 ''' + _COMPILE},
             {"build-model-behaviour-tests"},
         ),
-        "any gain counts: no one-image margin": (
+        "the old one-image rule: more than one held-out image better, on the means": (
             {"read-digits": '''def read_digits(result):
     scores = result.accuracy["digits", "more"]
+    held_out = result.sizes["digits", "more"][1]
     best = max(scores, key=scores.get)
     pretrained = max(accuracy for strategy, accuracy in scores.items() if strategy != "from_scratch")
-    return best, pretrained > scores["from_scratch"]'''},
+    return best, round(pretrained * held_out) - round(scores["from_scratch"] * held_out) > 1'''},
+            {"read-digits-tests"},
+        ),
+        "mean paired difference without the standard error (any gain counts)": (
+            {"read-digits": _READ + '''    return best, bool(d.mean() > 0)'''},
+            {"read-digits-tests"},
+        ),
+        "the SD taken for the standard error": (
+            {"read-digits": _READ + '''    return best, len(d) > 1 and bool(d.mean() > 2 * d.std(ddof=1))'''},
+            {"read-digits-tests"},
+        ),
+        "unpaired: the two means compared with their own spreads": (
+            {"read-digits": _READ + '''    a, b = np.asarray(scores[pretrained]), np.asarray(scores["from_scratch"])
+    se = np.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b)) if len(a) > 1 else np.inf
+    return best, bool(a.mean() - b.mean() > 2 * se)'''},
+            {"read-digits-tests"},
+        ),
+        "the noise rule delegated to helpers.ledger": (
+            {"read-digits": _READ + '''    from helpers import ledger
+    return best, ledger.compare("digits", scores[pretrained], scores["from_scratch"]).visible'''},
+            {"read-digits-tests"},
+        ),
+        "delegated to the result's own comparisons": (
+            {"read-digits": '''def read_digits(result):
+    means = result.accuracy["digits", "more"]
+    best = max(means, key=means.get)
+    return best, result.comparisons()[-1].visible'''},
             {"read-digits-tests"},
         ),
     },
