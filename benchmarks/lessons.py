@@ -76,14 +76,8 @@ def images(dataset: str):
 
 
 def _preprocess():
-    """The base's ``preprocess_input`` as a layer: MobileNet and MobileNetV2 (both modes) take pixels in [-1, 1]."""
-    import keras
-
-    pixels = np.array([0.0, 127.5, 255.0], "float32")
-    if not np.allclose(models.base_module().preprocess_input(pixels.copy()), [-1.0, 0.0, 1.0], atol=1e-6):
-        raise NotImplementedError(f"{_cfg().base_name}'s preprocess_input does not map [0, 255] to [-1, 1]: give "
-                                  "the ledger's _preprocess that base's own preprocessing.")
-    return [keras.layers.Rescaling(1 / 127.5, offset=-1)]
+    """The base's preprocessing as a list of layers (:func:`helpers.models.preprocessing_layer`)."""
+    return [models.preprocessing_layer()]
 
 
 @functools.cache

@@ -132,19 +132,6 @@ def _classifier(inputs, features, outputs):
     return keras.Model(inputs, keras.layers.Dense(outputs, activation="softmax")(x))
 
 
-def _preprocess(cfg):
-    """The base's ``preprocess_input`` as a layer: MobileNet and MobileNetV2 (both modes) map [0, 255] to [-1, 1]."""
-    import keras
-
-    from . import models
-
-    pixels = np.array([0.0, 127.5, 255.0], "float32")
-    if not np.allclose(models.base_module(cfg).preprocess_input(pixels.copy()), [-1.0, 0.0, 1.0], atol=1e-6):
-        raise NotImplementedError("this base's preprocess_input does not map [0, 255] to [-1, 1]: give the grid's "
-                                  "full fine-tune that base's own preprocessing.")
-    return keras.layers.Rescaling(1 / 127.5, offset=-1)
-
-
 def trainables(strategies, plan, k, outputs, scratch_sizes=(), small_cnn=None) -> dict:
     """The compiled models of the trained strategies, shared by every data set and split (``outputs`` units each).
 
@@ -173,7 +160,7 @@ def trainables(strategies, plan, k, outputs, scratch_sizes=(), small_cnn=None) -
         base = models.load_base(plan.image_size, cfg=cfg)
         freezing.unfreeze_from(base, 0)
         inputs = keras.Input(base.input.shape[1:])
-        built["full_fine_tune"] = Trainable(_classifier(inputs, base(_preprocess(cfg)(inputs)), outputs),
+        built["full_fine_tune"] = Trainable(_classifier(inputs, base(models.preprocessing_layer(cfg)(inputs)), outputs),
                                             plan.fine_tune_rate)
     if "from_scratch" in strategies:
         for side in scratch_sizes or (plan.image_size,):  # reads pixels in [0, 255], like small_cnn

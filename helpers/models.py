@@ -16,7 +16,7 @@ from . import config
 from .config import FETCH_COMMAND, CourseSetupError, keras_home
 
 __all__ = ["base_module", "fetch_weights", "imagenet_class_names", "imagenet_classifier", "load_base",
-           "random_base", "recalibrate_batchnorm", "top_path"]
+           "preprocessing_layer", "random_base", "recalibrate_batchnorm", "top_path"]
 
 KERAS_WEIGHTS_URL = "https://storage.googleapis.com/tensorflow/keras-applications/"
 CLASS_INDEX = "imagenet_class_index.json"
@@ -39,6 +39,20 @@ def base_module(cfg: config.Settings | None = None):
 
     cfg = cfg or config.settings()
     return getattr(keras.applications, cfg.base.module)
+
+
+def preprocessing_layer(cfg: config.Settings | None = None):
+    """The base's ``preprocess_input`` as a layer, for models that read 8-bit pixels: MobileNet and MobileNetV2
+    (both modes) map [0, 255] to [-1, 1]; a base that does not is refused."""
+    import keras
+    import numpy as np
+
+    cfg = cfg or config.settings()
+    pixels = np.array([0.0, 127.5, 255.0], "float32")
+    if not np.allclose(base_module(cfg).preprocess_input(pixels.copy()), [-1.0, 0.0, 1.0], atol=1e-6):
+        raise NotImplementedError(f"{cfg.base_name}'s preprocess_input does not map [0, 255] to [-1, 1]: give "
+                                  "helpers.models.preprocessing_layer that base's own preprocessing.")
+    return keras.layers.Rescaling(1 / 127.5, offset=-1)
 
 
 def _cached_weights(name: str, folder: str) -> str:
