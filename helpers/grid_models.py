@@ -1,4 +1,4 @@
-"""The models notebook 04's measured grid trains and scores, one per strategy of :data:`helpers.guide.STRATEGIES`.
+"""The models notebook 04's measured grid trains and scores, one per strategy of :data:`helpers.strategies.TABLE`.
 
 The linear strategies fit a logistic regression on cached features (:func:`linear_head`, as the weights of an
 equivalent Dense layer). The trained ones (:func:`trainables`) are built once, compiled once, and reset before
@@ -13,6 +13,7 @@ import numpy as np
 
 from . import freezing, prefix
 from .config import SEED
+from .strategies import CUT, FINE_TUNE, SCRATCH, TABLE
 
 __all__ = ["Trainable", "linear_accuracy", "linear_head", "trainables"]
 
@@ -135,35 +136,40 @@ def _classifier(inputs, features, outputs):
 def trainables(strategies, plan, k, outputs, scratch_sizes=(), small_cnn=None) -> dict:
     """The compiled models of the trained strategies, shared by every data set and split (``outputs`` units each).
 
-    The fine-tuned ones follow the course's recipe (:func:`helpers.freezing.unfreeze_from`: BatchNorm frozen,
-    rate ``plan.fine_tune_rate``); they start from the head the linear classifier learnt. The network from
+    What each is comes from :data:`helpers.strategies.TABLE`. The fine-tuned ones follow the course's recipe
+    (:func:`helpers.freezing.unfreeze_from`: BatchNorm frozen, rate ``plan.fine_tune_rate``) from their
+    ``trains_from`` on; they start from the head the linear classifier learnt. One that trains from the cut ``k``
+    reads the cached maps of the frozen prefix, one that trains every layer reads 8-bit pixels. The network from
     scratch is :func:`helpers.recipes.small_cnn` at ``plan.scratch_rate``, one per image side in
-    ``scratch_sizes`` (keys ``("from_scratch", side)``), passed in as ``small_cnn`` (recipes imports this module,
-    so this one does not import recipes). The full fine-tune and the network from scratch read 8-bit pixels; the
-    partial fine-tune the cached maps of the frozen prefix.
+    ``scratch_sizes`` (keys ``(name, side)``), passed in as ``small_cnn`` (recipes imports this module, so this
+    one does not import recipes); it reads 8-bit pixels. The linear strategies build nothing.
     """
     import keras
 
     from . import models
 
+    table = [s for s in TABLE.values() if s.name in strategies]  # built in the table's order (seeded weights)
+    if small_cnn is None and any(s.kind == SCRATCH for s in table):
+        raise ValueError("trainables: a network from scratch is asked for but small_cnn is None: pass "
+                         "small_cnn=helpers.recipes.small_cnn (or leave the from-scratch strategy out).")
     cfg = plan.settings()  # the plan's base, loaded once for each fine-tuned strategy
     built = {}
-    if "partial_fine_tune" in strategies:
-        # layers[:k] are frozen: their output maps are cached, and only the layers from k on (BatchNorm
-        # frozen) and the head are built and trained. Same model as unfreeze_from(base, k) on the whole base.
-        base = models.load_base(plan.image_size, cfg=cfg)
-        freezing.unfreeze_from(base, k)
-        top = freezing.top_from(base, k)
-        inputs = keras.Input(top.input.shape[1:])
-        built["partial_fine_tune"] = Trainable(_classifier(inputs, top(inputs), outputs), plan.fine_tune_rate)
-    if "full_fine_tune" in strategies:  # reads 8-bit pixels: the base's preprocessing is its first layer
-        base = models.load_base(plan.image_size, cfg=cfg)
-        freezing.unfreeze_from(base, 0)
-        inputs = keras.Input(base.input.shape[1:])
-        built["full_fine_tune"] = Trainable(_classifier(inputs, base(models.preprocessing_layer(cfg)(inputs)), outputs),
-                                            plan.fine_tune_rate)
-    if "from_scratch" in strategies:
-        for side in scratch_sizes or (plan.image_size,):  # reads pixels in [0, 255], like small_cnn
-            built["from_scratch", side] = Trainable(small_cnn(outputs, side, "from_scratch"),
-                                                    plan.scratch_rate)
+    for strategy in table:
+        if strategy.kind == FINE_TUNE:
+            base = models.load_base(plan.image_size, cfg=cfg)
+            if strategy.trains_from == CUT:  # layers[:k] are frozen: their output maps are cached, and only the
+                # layers from k on (BatchNorm frozen) and the head are built and trained. Same model as
+                # unfreeze_from(base, k) on the whole base.
+                freezing.unfreeze_from(base, k)
+                top = freezing.top_from(base, k)
+                inputs = keras.Input(top.input.shape[1:])
+                features = top(inputs)
+            else:  # from layer trains_from (0: every layer) on; reads 8-bit pixels: the preprocessing comes first
+                freezing.unfreeze_from(base, strategy.trains_from)
+                inputs = keras.Input(base.input.shape[1:])
+                features = base(models.preprocessing_layer(cfg)(inputs))
+            built[strategy.name] = Trainable(_classifier(inputs, features, outputs), plan.fine_tune_rate)
+        elif strategy.kind == SCRATCH:
+            for side in scratch_sizes or (plan.image_size,):  # reads pixels in [0, 255], like small_cnn
+                built[strategy.name, side] = Trainable(small_cnn(outputs, side, strategy.name), plan.scratch_rate)
     return built

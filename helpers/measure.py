@@ -2,8 +2,9 @@
 
 :func:`run_grid` measures the grid: flowers (similar to ImageNet; the mode's ``many_flowers_dir``) and
 scikit-learn digits (different), two nested training sets of each (fewer and more images a class) and a held-out
-set, drawn again for each of several seeds (splits), every strategy of :data:`helpers.guide.STRATEGIES` in every
-split, held-out accuracy and the optimizer updates each strategy got. Features are computed once per data set and
+set, drawn again for each of several seeds (splits), every strategy of :data:`helpers.strategies.TABLE` (which says
+how the grid trains and scores it) in every split it is measured in, held-out accuracy and the optimizer updates
+each strategy got. Features are computed once per data set and
 reused by the strategies that allow it. :func:`GridResult.comparisons` gives, per cell, the best pretrained
 strategy vs from scratch by the course's noise rule (:mod:`helpers.ledger`). :func:`grid_plan` takes the sizes
 from the course settings; where the base is cut is :mod:`helpers.freezing`'s answer. :func:`plot_grid` draws one
@@ -22,6 +23,7 @@ import numpy as np
 from . import config, freezing, grid_models, recipes
 from .config import SEED
 from .guide import LABELS, STRATEGIES
+from .strategies import FINE_TUNE, LINEAR, SCRATCH, TABLE, baseline
 
 __all__ = ["SIZES", "GridPlan", "GridResult", "earlier_layer", "fine_tune_at", "grid_plan", "grid_splits",
            "load_grid_data", "plot_grid", "run_grid"]
@@ -44,8 +46,8 @@ class GridPlan:
     seeds: tuple = (0, 1, 2, 3, 4)  # one split (and shuffle) per seed: the grid's comparisons are paired by seed
     scratch_updates: int = 300  # optimizer updates of the network from scratch, after which its curve is level
     scratch_checkpoints: int = 3  # its held-out accuracy is measured after each third of its updates
-    seeded: tuple = ("feature_extraction", "earlier_layers", "from_scratch")  # measured in every split; the
-    # others (the fine-tuned ones, which train the network again for each split) in the first split only
+    seeded: tuple = tuple(s.name for s in TABLE.values() if s.seeded)  # measured in every split; the others
+    # (the fine-tuned ones, which train the network again for each split) in the first split only
     cfg: config.Settings | None = field(default=None, repr=False, compare=False)  # the base and flower folder
     # it uses (None: the current mode's); grid_plan sets it
 
@@ -186,8 +188,8 @@ class GridResult:
     def best_pretrained(self, dataset: str, size: str) -> str:
         """The strategy starting from pretrained weights with the highest mean held-out accuracy in a cell, among
         those measured in as many splits as from scratch (the comparison is paired by split)."""
-        scores = self.scores[dataset, size]
-        paired = [s for s, v in scores.items() if s != "from_scratch" and len(v) == len(scores["from_scratch"])]
+        scores, scratch = self.scores[dataset, size], baseline().name
+        paired = [s for s, v in scores.items() if TABLE[s].kind != SCRATCH and len(v) == len(scores[scratch])]
         return max(paired, key=lambda s: np.mean(scores[s]))
 
     def comparisons(self) -> list:
@@ -198,7 +200,7 @@ class GridResult:
         for dataset, size in self.accuracy:
             best, scores = self.best_pretrained(dataset, size), self.scores[dataset, size]
             out.append(ledger.compare(f"04 {dataset}, {self.label(dataset, size)}", scores[best],
-                                      scores["from_scratch"], f"best: {LABELS[best]}", "from scratch"))
+                                      scores[baseline().name], f"best: {LABELS[best]}", "from scratch"))
         return out
 
     def table(self) -> str:
@@ -268,22 +270,22 @@ def _score(strategy: str, cell: dict, built: dict, plan: GridPlan, seed: int) ->
     and the ``head`` the linear classifier learnt on the final features; ``built`` the trained strategies' models.
     """
     train, test, labels = cell["train"], cell["test"], cell["labels"]
-    if strategy in ("feature_extraction", "earlier_layers"):
-        pooled = cell["final_pooled" if strategy == "feature_extraction" else "cut_pooled"]
-        head = (cell["head"] if strategy == "feature_extraction"
-                else grid_models.linear_head(pooled[train], labels[train], seed))
-        return grid_models.linear_accuracy(head, pooled[test], labels[test]), 0
-    if strategy == "from_scratch":
-        model = built["from_scratch", cell["x_scratch"].shape[1]]
+    what = TABLE[strategy]
+    inputs = cell[what.reads]
+    if what.kind == LINEAR:  # the head on the final features is fitted once per training set: cell["head"]
+        head = (cell["head"] if what.reads == "final_pooled"
+                else grid_models.linear_head(inputs[train], labels[train], seed))
+        return grid_models.linear_accuracy(head, inputs[test], labels[test]), 0
+    if what.kind == SCRATCH:
+        model = built[strategy, inputs.shape[1]]
         steps_per_epoch = math.ceil(len(train) / plan.batch_size)
         epochs = math.ceil(plan.scratch_updates / steps_per_epoch)
         chunks = np.diff(np.linspace(0, epochs, plan.scratch_checkpoints + 1).round().astype(int))
-        curve = model.score_curve(cell["x_scratch"], labels, train, test, cell["num_classes"], chunks,
-                                  plan.batch_size, seed)
+        curve = model.score_curve(inputs, labels, train, test, cell["num_classes"], chunks, plan.batch_size, seed)
         cell["curve"] = curve
         return curve[-1][1], curve[-1][0]
-    inputs = cell["cut_maps"] if strategy == "partial_fine_tune" else cell["x"]  # the first split's rows only
-    rows = cell["rows"]
+    assert what.kind == FINE_TUNE, what
+    rows = cell["rows"]  # the fine-tuned strategies' inputs: the first split's rows only
     return built[strategy].score(inputs, labels[rows], np.searchsorted(rows, train), np.searchsorted(rows, test),
                                  cell["num_classes"], cell["head"], plan.epochs, plan.batch_size, seed)
 
@@ -369,7 +371,7 @@ def run_grid(plan: GridPlan | None = None, datasets=("flowers", "digits"), strat
                     score, steps[strategy] = _score(strategy, cell, built, plan, seed)
                     scores.setdefault(strategy, []).append(score)
                     seconds[strategy] += time.perf_counter() - start
-                    if strategy == "from_scratch":
+                    if TABLE[strategy].kind == SCRATCH:
                         curves.setdefault(size, []).append(cell.pop("curve"))
                     bar.update()
         for size in SIZES:
