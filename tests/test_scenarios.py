@@ -6,14 +6,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from helpers import grid_models, guide, measure
+from helpers import grid_models, guide, measure, strategies
 from helpers.measure import GridPlan, GridResult
 
 # --- the guide's plumbing (the guide itself is the student's graded function) -----------------------------
 
 def test_no_reference_guide_in_helpers():
     """Notebook 04 grades `recommend`: no answer table or reference version may be importable (issue 10)."""
-    for module in (guide, measure, grid_models):
+    for module in (guide, measure, grid_models, strategies):
         for name in ("recommend", "GUIDE", "classify", "Recommendation", "LARGE_FROM"):
             assert not hasattr(module, name), f"{module.__name__}.{name}"
 
