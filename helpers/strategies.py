@@ -21,7 +21,7 @@ FINE_TUNE = "fine_tune"  # the pretrained network, trained again from trains_fro
 SCRATCH = "scratch"  # a network from random weights (helpers.recipes.small_cnn), at its own rate
 KINDS = (LINEAR, FINE_TUNE, SCRATCH)
 
-# The cached inputs of a data set the grid computes once (helpers.measure's forward pass), by their keys.
+# The cached inputs of a data set the grid computes once (helpers.grid_data.forward_pass), by their keys.
 INPUTS = {
     "final_pooled": "the base's final features, pooled",
     "cut_pooled": "the earlier layer's features (at the cut k), pooled",
