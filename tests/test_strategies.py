@@ -5,6 +5,7 @@ import ast
 from dataclasses import FrozenInstanceError
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from helpers import grid_models, guide, measure, strategies
@@ -77,3 +78,16 @@ def test_a_network_from_scratch_without_small_cnn_is_a_clear_error():
     with pytest.raises(ValueError, match=r"small_cnn=helpers\.recipes\.small_cnn"):
         grid_models.trainables(("feature_extraction", "from_scratch"), plan, k=10, outputs=10, small_cnn=None)
     assert grid_models.trainables(("feature_extraction", "earlier_layers"), plan, k=10, outputs=10) == {}
+
+
+def test_what_a_strategy_reads_is_what_the_forward_pass_caches():
+    from helpers import grid_data
+
+    class Extractor:  # two outputs, like the grid's: the earlier layer's maps and the base's final maps
+        def predict_on_batch(self, batch):
+            return batch[:, ::2, ::2, :2], batch[:, ::4, ::4]
+
+    images = np.arange(6 * 8 * 8 * 3, dtype="uint8").reshape(6, 8, 8, 3)
+    cell = grid_data.forward_pass(Extractor(), images, lambda x: x / 255.0, rows=np.array([1, 4]), side=4)
+    assert set(cell) == set(strategies.INPUTS) >= {s.reads for s in TABLE.values()}
+    assert cell["cut_maps"].shape[0] == cell["x"].shape[0] == 2 and cell["x_scratch"].shape == (6, 4, 4, 3)
