@@ -22,3 +22,4 @@ def small_assets():
         pytest.fail(f"Missing {', '.join(map(str, missing))}: run "
                     "`python data_scripts/fetch_data.py --mirror ../shared/assets` first.")
     return cfg
+

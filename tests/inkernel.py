@@ -15,7 +15,9 @@ nbgrader's round trip end to end for 01, where it checks that nbgrader scores as
 
 That run is the only execution of each solution in the test suite: checks of the solution's state at some point
 of it (05's BatchNorm weights around its fine-tuning) run there too, as *probes*: cells of ours executed in the
-kernel right after the first solution cell whose source contains a given text, their output kept.
+kernel right after the first solution cell whose source contains a given text, their output kept. The blank
+release is judged there too (:meth:`SolutionKernel.try_blank`): the release's answer cells swapped in, every
+graded test must raise.
 """
 
 from __future__ import annotations
@@ -30,7 +32,33 @@ from pathlib import Path
 import nbformat
 
 from helpers.instructor import guard, runner
-from helpers.instructor.marks import grade_id, index_of, is_grade, is_test, points
+from helpers.instructor.marks import grade_id, index_of, is_grade, is_solution, is_test, points
+
+
+def bound_names(source: str) -> list[str]:
+    """The names a cell binds at its top level (defs, classes, imports, assignment and loop targets), in order:
+    what a blank answer cell must not inherit from the solution's run. Function and class bodies are not read."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    names: list[str] = []
+
+    def visit(node) -> None:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.append(node.name)
+            return
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.extend((alias.asname or alias.name).split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.append(node.id)
+        elif isinstance(node, (ast.Lambda, ast.GeneratorExp, ast.ListComp, ast.SetComp, ast.DictComp)):
+            return
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(tree)
+    return list(dict.fromkeys(names))
 
 
 def error_of(cell) -> str | None:
@@ -74,6 +102,7 @@ class SolutionKernel:
         self.tests: dict[str, str | None] = {}  # graded test id -> its error in the solution's own run (None: passed)
         self.probes = list(probes)
         self.found: list[str] = []  # what the guard named before the tests of the solution's own run
+        self.blanked = False  # try_blank ran: the kernel holds the release's answers, no longer the solution's
 
     def __enter__(self) -> SolutionKernel:
         self._kernel = self.client.setup_kernel(env=runner.kernel_env())
@@ -146,13 +175,17 @@ class SolutionKernel:
         """The position of the cell with grade id ``wanted`` in the solution."""
         return index_of(self.pristine, wanted)
 
-    def _run(self, first: int, last: int, sources: dict[int, str]) -> dict[str, str | None]:
-        """Execute code cells first..last (sources replaced where given); errors of the graded test cells."""
+    def _run(self, first: int, last: int, sources: dict[int, str], unbind: bool = False) -> dict[str, str | None]:
+        """Execute code cells first..last (sources replaced where given); errors of the graded test cells.
+        ``unbind``: before a replaced cell runs, the names the solution's version of it bound are deleted."""
         errors = {}
         for index in range(first, last + 1):
             cell = copy.deepcopy(self.pristine[index])
             if cell.cell_type != "code":
                 continue
+            if unbind and index in sources and (names := bound_names(cell.source)):
+                self.client.execute_cell(nbformat.v4.new_code_cell(
+                    f"for _name in {names!r}:\n    globals().pop(_name, None)\ndel _name"), index)
             cell.source = sources.get(index, cell.source)
             self._execute(cell, index)
             if is_test(cell):
@@ -188,6 +221,7 @@ class SolutionKernel:
         Each mistake runs alone (see :meth:`groups`): the wrong sources from its first answer cell to its last
         test cell, then the same cells with the solution's sources, which must pass again.
         """
+        assert not self.blanked, "try_blank has run in this kernel: judge the wrong answers before the blank release"
         errors: dict[str, str | None] = {}
         restore_errors: dict[str, str] = {}
         for swapped, tests in self.groups(answers, losing):
@@ -197,3 +231,25 @@ class SolutionKernel:
             restored = self._run(first, last, {})
             restore_errors.update({name: error for name, error in restored.items() if error})
         return CaseRun(errors, restore_errors)
+
+    def try_blank(self, release: nbformat.NotebookNode) -> dict[str, str | None]:
+        """Every answer cell as the release has it, as nbgrader grades a blank submission: ``{graded test id:
+        its error}`` (None: it passed, so the blank release would score there).
+
+        Each mistake (see :meth:`groups`) runs from its first answer cell to its last test, the release's source
+        in every answer cell (the names the solution's version bound deleted first, so that nothing of the
+        solution's answer survives); nothing is restored, so later answers see the earlier ones blank, as in
+        nbgrader. The cells between two mistakes keep what the solution's run computed: stricter than nbgrader's
+        blank run, where they see blank answers too. The kernel is the release's afterwards: run this last.
+        """
+        released = {grade_id(cell): cell.source for cell in release.cells if grade_id(cell)}
+        answers = {grade_id(cell): released[grade_id(cell)] for cell in self.pristine
+                   if is_solution(cell) and not is_test(cell) and cell.cell_type == "code"}
+        tests = {grade_id(cell) for cell in self.pristine if is_test(cell)}
+        errors: dict[str, str | None] = {}
+        self.blanked = True
+        for swapped, judged in self.groups(answers, tests):
+            last = max([self.index_of(name) for name in judged] + list(swapped))
+            first = min(swapped or [self.index_of(name) for name in judged])
+            errors.update(self._run(first, last, swapped, unbind=True))
+        return errors

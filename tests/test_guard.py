@@ -76,7 +76,9 @@ def _reply(client, msg_id):
 
 def run(client, code: str) -> str:
     """Run a cell as nbclient does; the reply's status."""
-    return _reply(client, client.execute(code, store_history=True))["status"]
+    # stop_on_error=False, as nbclient runs cells when errors are allowed (the grader): after an error reply the
+    # kernel would otherwise abort the next request if it came in at once (no user_expressions in its reply).
+    return _reply(client, client.execute(code, store_history=True, stop_on_error=False))["status"]
 
 
 def ask(client, expression: str) -> dict:

@@ -2,7 +2,7 @@
 
 import nbformat
 import pytest
-from inkernel import SolutionKernel
+from inkernel import SolutionKernel, bound_names
 
 
 def _cell(source, grade_id=None, test=False):
@@ -85,3 +85,36 @@ def test_each_test_runs_under_the_grader_s_guard(kernel):
     assert run.errors["zero-tests"] == "AssertionError: double(0) must be 0"
     assert run.restore_errors == {}
     assert kernel.found == []  # the solution's own run: nothing named
+
+
+def test_bound_names_are_the_cell_s_top_level_bindings():
+    source = ("import numpy as np, os.path\nfrom math import pi as tau\nrate, (low, high) = 1, (2, 3)\n"
+              "total += 1\nfor i in range(3):\n    inner = i\ndef f(x):\n    hidden = x\nclass C:\n    field = 1\n"
+              "squares = [n * n for n in range(3)]\nwith open('x') as handle:\n    pass")
+    assert bound_names(source) == ["np", "os", "tau", "rate", "low", "high", "total", "i", "inner", "f", "C",
+                                   "squares", "handle"]
+    assert bound_names("%matplotlib inline") == []
+
+
+def test_the_blank_release_fails_every_test_even_where_the_solution_left_values(tmp_path):
+    """The release's answers in place (a function raising NotImplementedError, a value cell that raises before
+    binding its value): every test raises, although the solution's run had bound both names."""
+    solution = nbformat.v4.new_notebook(cells=[
+        _cell("def double(x):\n    return 2 * x", "double"),
+        _cell("assert double(2) == 4, 'double(2) must be 4'", "double-tests", test=True),
+        _cell("rate = double(0.25)", "rate"),
+        _cell("assert rate == 0.5, 'rate must be 0.5'", "rate-tests", test=True),
+        _cell("assert rate < 1, 'rate is a fraction'", "fraction-tests", test=True),
+    ])
+    release = nbformat.from_dict(solution)
+    release.cells[0].source = "def double(x):\n    # YOUR CODE HERE\n    raise NotImplementedError()"
+    release.cells[2].source = "# YOUR CODE HERE\nraise NotImplementedError()"
+    nbformat.write(solution, tmp_path / "blank.ipynb")
+    with SolutionKernel(tmp_path / "blank.ipynb", tmp_path / "run") as running:
+        assert running.errors == {}
+        errors = running.try_blank(release)
+        assert set(errors) == {"double-tests", "rate-tests", "fraction-tests"}
+        assert all(errors.values()), errors
+        assert errors["rate-tests"].startswith("NameError"), errors  # the solution's rate was taken away
+        with pytest.raises(AssertionError, match="try_blank"):
+            running.try_answers({"double": "def double(x):\n    return x"}, {"double-tests"})

@@ -4,13 +4,16 @@ The solution runs once, without a single error: that run is its full-marks check
 cleanly; ``tests/test_grading.py`` shows on 01 that nbgrader scores it so) and carries 05's BatchNorm check as
 probes. Each wrong answer is then swapped into that kernel (see ``tests/inkernel.py``) and must make each graded
 test cell it names raise, with a message. Putting the solution back must make them pass again, so that one case
-cannot leak into the next.
+cannot leak into the next. Last, the release's answer cells go in (the blank release, as a student gets it):
+every graded test must raise, so the release scores 0 (``tests/test_grading.py`` grades 01's blank release with
+nbgrader too).
 """
 
 from __future__ import annotations
 
 import json
 
+import nbformat
 import pytest
 from grading import ASSIGNMENTS, ROOT, notebook_name
 from inkernel import Probe, SolutionKernel
@@ -110,3 +113,17 @@ def test_wrong_answer_loses(kernel, case):
             f"{name} failed wrong answer {case!r} without a message for the student: {run.errors[name]}"
         )
     assert not run.restore_errors, f"after {case!r}, the solution failed again: {run.restore_errors}"
+
+
+# Last test of the file: pytest runs a module-scoped kernel's tests in the file's order, and the blank release
+# leaves the kernel holding the release's answers (try_answers refuses to run after it).
+@pytest.mark.parametrize("kernel", ASSIGNMENTS, indirect=True, scope="module")
+def test_blank_release_scores_zero(kernel):
+    """The released notebook as the student gets it: every graded test cell raises, with a message."""
+    assignment = kernel.path.stem
+    release = nbformat.read(ROOT / "notebooks" / assignment / notebook_name(assignment), as_version=4)
+    errors = kernel.try_blank(release)
+    assert set(errors) == set(kernel.scores()), f"graded tests never ran with the blank answers: " \
+                                                f"{set(kernel.scores()) - set(errors)}"
+    passed = sorted(name for name, error in errors.items() if not error)
+    assert not passed, f"the blank release passes {passed}: it would score there"
