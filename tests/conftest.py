@@ -22,4 +22,3 @@ def small_assets():
         pytest.fail(f"Missing {', '.join(map(str, missing))}: run "
                     "`python data_scripts/fetch_data.py --mirror ../shared/assets` first.")
     return cfg
-
