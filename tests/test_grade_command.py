@@ -150,6 +150,7 @@ def write_submissions(subs: Path) -> None:
     nbformat.write(student_notebook({"top-k": RAISES_AT_IMPORT}), subs / "renamer" / "my homework final.ipynb")
     nbformat.write(student_notebook({"top-k": DISPLAY_AND_FORGE, "count-parameters": MEGABYTES,
                                      "read-experiment": VANDAL_AND_SNOOP}), subs / f"vandal - Copy of {NAME}")
+    (subs / f"idle - Copy of {NAME}").write_text(RELEASE.read_text())  # the release untouched: nothing answered
     (subs / f"notjson - Copy of {NAME}").write_text("this is not a notebook {")
     (subs / "pdf" / f"Copy of {ASSIGNMENT}.pdf").write_bytes(b"%PDF-1.4 not a notebook")
     nbformat.write(nbformat.v4.new_notebook(), subs / f"emma - Copy of {NAME}")
@@ -205,7 +206,7 @@ def graded(tmp_path_factory, small_assets) -> Graded:
     return Graded(result, out, table, details, course_before, tree_digest(ROOT), subs_before, tree_digest(subs))
 
 
-STUDENTS = {"loopy", "editor", "colab", "renamer", "vandal", "notjson", "pdf", "emma", "stray", "empty"}
+STUDENTS = {"loopy", "editor", "colab", "renamer", "vandal", "idle", "notjson", "pdf", "emma", "stray", "empty"}
 
 
 @pytest.mark.grading
@@ -214,6 +215,17 @@ def test_one_row_per_student(graded):
     assert set(graded.rows) == STUDENTS, graded.rows
     assert all(row["assignment"] in (ASSIGNMENT, "") for row in graded.table)
     assert (graded.out / "grading.log").exists()
+
+
+@pytest.mark.grading
+def test_the_untouched_release_scores_zero_and_runs_to_the_end(graded):
+    """nbgrader end to end on 01's blank release (tests/test_wrong_answers.py judges every blank release in the
+    solution's kernel): no graded test passes, and every code cell still ran."""
+    assert graded.score("idle") == 0, graded.rows["idle"]
+    assert not any(graded.cells("idle").values()), graded.cells("idle")
+    run = nbformat.read(graded.file("autograded", "idle"), as_version=4)
+    assert all(c.execution_count for c in run.cells if c.cell_type == "code" and c.source.strip()), (
+        "autograding the blank release stopped before the end")
 
 
 @pytest.mark.grading
