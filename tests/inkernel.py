@@ -215,6 +215,11 @@ class SolutionKernel:
         groups.append((swapped, tests))
         return groups
 
+    def _span(self, swapped: dict[int, str], tests: set[str]) -> tuple[int, int]:
+        """The cells one mistake re-runs: from its first answer cell (or test, if it swaps none) to its last."""
+        indices = list(swapped) + [self.index_of(name) for name in tests]
+        return min(swapped or indices), max(indices)
+
     def try_answers(self, answers: dict[str, str], losing: set[str]) -> CaseRun:
         """Swap each mistake of ``answers`` ({grade id: source}) in, re-run up to its last test, then restore.
 
@@ -225,8 +230,7 @@ class SolutionKernel:
         errors: dict[str, str | None] = {}
         restore_errors: dict[str, str] = {}
         for swapped, tests in self.groups(answers, losing):
-            first = min(swapped)
-            last = max([self.index_of(name) for name in tests] + list(swapped))
+            first, last = self._span(swapped, tests)
             errors.update(self._run(first, last, swapped))
             restored = self._run(first, last, {})
             restore_errors.update({name: error for name, error in restored.items() if error})
@@ -249,7 +253,5 @@ class SolutionKernel:
         errors: dict[str, str | None] = {}
         self.blanked = True
         for swapped, judged in self.groups(answers, tests):
-            last = max([self.index_of(name) for name in judged] + list(swapped))
-            first = min(swapped or [self.index_of(name) for name in judged])
-            errors.update(self._run(first, last, swapped, unbind=True))
+            errors.update(self._run(*self._span(swapped, judged), swapped, unbind=True))
         return errors
