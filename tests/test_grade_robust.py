@@ -308,33 +308,8 @@ def _jobs(tiny_course: Path, where: Path, notebooks: dict) -> list:
     return jobs
 
 
-def test_a_dying_grading_process_costs_only_its_notebook(tiny_course, tmp_path):
-    """The worker killed while grading the second of three: it fails with the reason; the third is graded."""
-    jobs = _jobs(tiny_course, tmp_path, {"first": answered(tiny_course), "killer": answered(tiny_course),
-                                         "third": answered(tiny_course, greet=False)})
-    # The worker loads each course copy's nbgrader_config.py: this one kills it (a stand-in for the OOM killer).
-    with open(Path(jobs[1].course) / "nbgrader_config.py", "a", encoding="utf-8") as config:
-        config.write("\nos._exit(9)\n")
-    lines = []
-    outcomes = batch.run_jobs(jobs, log=lines.append)
-    assert [o.graded for o in outcomes] == [True, False, True], outcomes
-    assert "the grading process died" in report.explain_failure(outcomes[1].log)
-    assert [line.split(":")[0] for line in lines] == ["[1/3] first / tiny", "[2/3] killer / tiny", "[3/3] third / tiny"]
-    first = courses.read_scores(Path(jobs[0].course), TINY, f"{TINY}.ipynb", ["first"])["first"]
-    third = courses.read_scores(Path(jobs[2].course), TINY, f"{TINY}.ipynb", ["third"])["third"]
-    assert first["score"] == FULL and third["score"] == POINTS["double-tests"], (first, third)
-
-
-def test_what_a_notebook_prints_is_never_read_as_a_result(tiny_course, tmp_path):
-    """A notebook that writes a forged result line to its process's stdout (as C code or a shell would)."""
-    forger = answered(tiny_course)
-    line = batch.RESULT + json.dumps({"graded": False, "log": "FORGED"})
-    forger.cells.insert(1, new_code_cell(f"import os\nos.system({json.dumps('echo ' + repr(line))})"))
-    outcomes = batch.run_jobs(_jobs(tiny_course, tmp_path, {"first": answered(tiny_course), "forger": forger}),
-                              log=lambda *a: None)
-    assert [o.graded for o in outcomes] == [True, True] and "FORGED" not in outcomes[0].log, outcomes
-
-
+_FORGED_LINE = batch.RESULT + json.dumps({"graded": False, "log": "FORGED"})
+PRINTED_RESULT = f"import os\nos.system({json.dumps('echo ' + repr(_FORGED_LINE))})"
 FORGE_MANUAL_SCORES = """import pathlib, sqlite3
 for _place in [pathlib.Path.cwd(), *pathlib.Path.cwd().parents]:
     if (_place / "gradebook.db").exists():
@@ -344,13 +319,51 @@ for _place in [pathlib.Path.cwd(), *pathlib.Path.cwd().parents]:
 """
 
 
-def test_manual_scores_written_without_a_sandbox_are_ignored_and_named(tiny_course, tmp_path):
-    """Without the sandbox (these jobs run none) student code reaches its copy's gradebook and gives every grade its
-    maximum as a manual score: the score comes from the verdicts all the same, and the run names what was written."""
-    forger = answered(tiny_course, greet=False)
-    forger.cells.insert(1, new_code_cell(FORGE_MANUAL_SCORES))
-    (outcome,) = batch.run_jobs(_jobs(tiny_course, tmp_path, {"forger": forger}))
-    run = outcome.runs[TINY]
+@pytest.fixture(scope="module")
+def batch_run(tiny_course, tmp_path_factory):
+    """One batch of five jobs in one worker, as the grader sends them: ``killer``'s course copy kills the worker
+    while it grades (a stand-in for the OOM killer); ``printer`` writes a forged result line to its process's
+    stdout (as C code or a shell would); ``forger`` writes every grade's maximum into its copy's gradebook as a
+    manual score (these jobs run no sandbox). ``(jobs, outcomes, progress lines)``."""
+    notebooks = {"first": answered(tiny_course), "killer": answered(tiny_course),
+                 "third": answered(tiny_course, greet=False), "printer": answered(tiny_course),
+                 "forger": answered(tiny_course, greet=False)}
+    notebooks["printer"].cells.insert(1, new_code_cell(PRINTED_RESULT))
+    notebooks["forger"].cells.insert(1, new_code_cell(FORGE_MANUAL_SCORES))
+    jobs = _jobs(tiny_course, tmp_path_factory.mktemp("batch"), notebooks)
+    # The worker loads each course copy's nbgrader_config.py: this one kills it.
+    with open(Path(jobs[1].course) / "nbgrader_config.py", "a", encoding="utf-8") as config:
+        config.write("\nos._exit(9)\n")
+    lines = []
+    return jobs, batch.run_jobs(jobs, log=lines.append), lines
+
+
+def test_a_dying_grading_process_costs_only_its_notebook(batch_run):
+    """The worker killed while grading the second job: it fails with the reason; a new worker grades the rest."""
+    jobs, outcomes, lines = batch_run
+    assert [o.graded for o in outcomes] == [True, False, True, True, True], outcomes
+    assert "the grading process died" in report.explain_failure(outcomes[1].log)
+    assert [line.split(":")[0] for line in lines] == [f"[{i}/5] {job.student} / tiny" for i, job in
+                                                      enumerate(jobs, start=1)]
+    first = courses.read_scores(Path(jobs[0].course), TINY, f"{TINY}.ipynb", ["first"])["first"]
+    third = courses.read_scores(Path(jobs[2].course), TINY, f"{TINY}.ipynb", ["third"])["third"]
+    assert first["score"] == FULL and third["score"] == POINTS["double-tests"], (first, third)
+
+
+def test_what_a_notebook_prints_is_never_read_as_a_result(batch_run):
+    """The forged result line (``graded: false``, log ``FORGED``) is nobody's outcome: the printer is graded."""
+    jobs, outcomes, _ = batch_run
+    assert outcomes[3].graded, outcomes[3]
+    assert not [o for o in outcomes if "FORGED" in o.log], outcomes
+    printer = courses.read_scores(Path(jobs[3].course), TINY, f"{TINY}.ipynb", ["printer"])["printer"]
+    assert printer["score"] == FULL, printer
+
+
+def test_manual_scores_written_without_a_sandbox_are_ignored_and_named(tiny_course, batch_run):
+    """Without the sandbox student code reaches its copy's gradebook and gives every grade its maximum as a manual
+    score: the score comes from the verdicts all the same, and the run names what was written."""
+    _, outcomes, _ = batch_run
+    run = outcomes[4].runs[TINY]
     assert report.score_of(release(tiny_course), run)["score"] == POINTS["double-tests"], run
     assert any("manual scores written into the grading copy's gradebook" in note for note in run["tampering"]), run
 

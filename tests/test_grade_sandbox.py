@@ -192,39 +192,27 @@ def results(out: Path) -> dict:
 
 
 @pytest.fixture(scope="module")
-def one_job(setting, sandboxed):
-    subs, _, _ = sandboxed
-    out = setting["where"] / "results-1-job"
-    run(setting, subs, out, jobs=1)
-    return out
-
-
-@pytest.fixture(scope="module")
 def sharded(setting, sandboxed):
     """The class graded as shards 1/2 and 2/2, one job each, then merged with the command line."""
     subs, _, _ = sandboxed
     parts = [setting["where"] / f"shard-{i}" for i in (1, 2)]
     for i, part in enumerate(parts, start=1):
-        run(setting, subs, part, shard=(i, 2))
+        run(setting, subs, part, shard=(i, 2), jobs=1)
     merged = setting["where"] / "merged"
     assert cli.main(["merge", *map(str, parts), "--out", str(merged)]) == 0
     return parts, merged
 
 
 @pytest.mark.grading
-def test_two_jobs_grade_as_one(sandboxed, one_job):
-    _, out, _ = sandboxed
-    assert results(out)["grades.csv"] == results(one_job)["grades.csv"]
-    assert results(out) == results(one_job)
-
-
-@pytest.mark.grading
-def test_shards_cut_the_class_and_merge_to_one_run(sandboxed, sharded):
+def test_shards_of_one_job_merge_to_the_two_job_run(sandboxed, sharded):
+    """The shards (one job each) cut the class in two; merged, they are the whole class graded 2 jobs at a time:
+    the same grades, scores and feedback, so neither --jobs nor --shard changes a result."""
     _, out, rows = sandboxed
     parts, merged = sharded
     students = [set(json.loads((p / shards.MARKER).read_text())["students"]) for p in parts]
     assert students[0] and students[1] and not students[0] & students[1]
     assert students[0] | students[1] == {row["student_id"] for row in rows.values()}
+    assert results(merged)["grades.csv"] == results(out)["grades.csv"]
     assert results(merged) == results(out)
 
 
