@@ -29,8 +29,3 @@ def nbgrader(course: Path, *args: str):
         return grading_course.nbgrader(course, *args)
     except RuntimeError as error:
         raise AssertionError(str(error)) from None
-
-
-def generate(course: Path, assignment: str) -> Path:
-    nbgrader(course, "generate_assignment", assignment, "--force")
-    return course / "notebooks" / assignment / notebook_name(assignment)

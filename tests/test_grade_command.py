@@ -86,7 +86,6 @@ def as_colab(nb: nbformat.NotebookNode) -> str:
 # Asleep, not busy: the tests that run meanwhile keep the CPU.
 INFINITE_LOOP = "import time\n\nwhile True:\n    time.sleep(0.1)"
 GUTTED_TEST = "pass  # the student emptied the test"
-WRONG_TOP_K = "def top_k(probabilities, class_names, k=5):\n    return []"
 WRONG_SPLIT = "def split_model(model, layer_name):\n    return model, model"
 MEGABYTES = 'print(("megabytes of output " * 40 + "\\n") * 6000)\n\n' + answers_of_solution()["count-parameters"]
 VANDAL_AND_SNOOP = """import os, pathlib, re, shutil
@@ -137,10 +136,10 @@ def write_submissions(subs: Path) -> None:
     one costs a run of 01), both layouts mixed."""
     for folder in ("editor/.ipynb_checkpoints", "colab", "renamer", "pdf", "empty"):
         (subs / folder).mkdir(parents=True)
-    nbformat.write(student_notebook({"top-k": INFINITE_LOOP, "split-model": REWRITER}),
-                   subs / f"loopy - Copy of {NAME}")
-    nbformat.write(student_notebook({"top-k": WRONG_TOP_K, "top-k-tests": GUTTED_TEST,
-                                     "split-model": WRONG_SPLIT, "split-model-tests": None}),
+    # A checkpoint copy alone: top_k loops forever, its test emptied; split_model wrong, installing a rewriter of
+    # the tests, its test deleted.
+    nbformat.write(student_notebook({"top-k": INFINITE_LOOP, "top-k-tests": GUTTED_TEST,
+                                     "split-model": REWRITER, "split-model-tests": None}),
                    subs / "editor" / ".ipynb_checkpoints" / f"{ASSIGNMENT}-checkpoint.ipynb")
     (subs / "colab" / f"Copy of {ASSIGNMENT} (1).ipynb").write_text(
         as_colab(student_notebook({"count-parameters-tests": None, "split-model": WARNING_SPLIT})))
@@ -205,7 +204,7 @@ def graded(tmp_path_factory, small_assets) -> Graded:
     return Graded(result, out, table, details, course_before, tree_digest(ROOT), subs_before, tree_digest(subs))
 
 
-STUDENTS = {"loopy", "editor", "colab", "renamer", "vandal", "notjson", "pdf", "emma", "stray", "empty"}
+STUDENTS = {"editor", "colab", "renamer", "vandal", "notjson", "pdf", "emma", "stray", "empty"}
 
 
 @pytest.mark.grading
@@ -229,18 +228,19 @@ def test_the_untouched_release_scores_zero_and_runs_to_the_end(graded):
 
 @pytest.mark.grading
 def test_infinite_loop_costs_only_its_test(graded):
-    """(loopy's split_model is wrong too, and rewrites the tests: test_an_input_transformer_...)"""
+    """(the editor's split_model is wrong too, and rewrites the tests: test_an_input_transformer_...)"""
     lost = points()["top-k-tests"] + points()["split-model-tests"]
-    assert graded.score("loopy") == sum(points().values()) - lost, graded.rows["loopy"]
-    assert graded.cells("loopy")["top-k-tests"] == 0
-    message = graded.rows["loopy"]["message"]
+    assert graded.score("editor") == sum(points().values()) - lost, graded.rows["editor"]
+    assert graded.cells("editor")["top-k-tests"] == 0
+    message = graded.rows["editor"]["message"]
     assert f"{SHORT_TIMEOUT_S} s timeout" in message and "top-k" in message, message
 
 
 @pytest.mark.grading
 def test_emptied_and_deleted_tests_are_restored(graded):
-    """Hidden tests included: the wrong answers behind them lose their points (editor's notebook is a checkpoint
-    copy alone: test_a_checkpoint_copy_alone_...)."""
+    """Hidden tests included: the answers behind them (an infinite loop, a wrong split_model) lose their points;
+    the emptied test alone would have passed (editor's notebook is a checkpoint copy alone:
+    test_a_checkpoint_copy_alone_...)."""
     lost = points()["top-k-tests"] + points()["split-model-tests"]
     assert graded.score("editor") == sum(points().values()) - lost, graded.rows["editor"]
     assert "split-model-tests" in graded.rows["editor"]["message"]
@@ -268,7 +268,7 @@ def test_colab_file_with_a_deleted_test_gets_full_marks(graded):
 def test_renamed_file_is_recognised_by_its_cells(graded):
     """(The renamer's notebook is the untouched release: test_the_untouched_release_...)"""
     assert "renamed" in graded.rows["renamer"]["message"] and "my homework final" in graded.rows["renamer"]["message"]
-    assert not any("renamed" in graded.rows[s]["message"] for s in ("loopy", "colab", "editor", "vandal"))
+    assert not any("renamed" in graded.rows[s]["message"] for s in ("colab", "editor", "vandal"))
 
 
 @pytest.mark.grading
@@ -305,7 +305,7 @@ def test_a_checkpoint_copy_alone_is_graded_with_a_note(graded):
     lost = points()["top-k-tests"] + points()["split-model-tests"]  # its wrong answers
     assert graded.score("editor") == sum(points().values()) - lost, graded.rows["editor"]
     assert "checkpoint" in graded.rows["editor"]["message"], graded.rows["editor"]
-    assert not any("checkpoint" in graded.rows[s]["message"] for s in ("loopy", "colab", "renamer", "vandal"))
+    assert not any("checkpoint" in graded.rows[s]["message"] for s in ("colab", "renamer", "vandal"))
 
 
 @pytest.mark.grading
@@ -346,11 +346,11 @@ def test_a_manual_score_written_into_the_gradebook_is_not_a_grade(graded):
 @pytest.mark.grading
 def test_an_input_transformer_does_not_rewrite_the_tests(graded):
     """It turns every later cell with an assert into `pass`: the tests run as released, and the row says so."""
-    row = graded.rows["loopy"]
-    assert graded.cells("loopy")["split-model-tests"] == 0, graded.cells("loopy")
-    assert graded.cells("loopy")["count-parameters-tests"] == points()["count-parameters-tests"]  # not rewritten
+    row = graded.rows["editor"]
+    assert graded.cells("editor")["split-model-tests"] == 0, graded.cells("editor")
+    assert graded.cells("editor")["count-parameters-tests"] == points()["count-parameters-tests"]  # not rewritten
     assert "input transformer" in row["message"] and "_rewrite" in row["message"], row
-    honest = ("colab", "renamer", "editor")
+    honest = ("colab", "renamer")
     assert not any("tampering found" in graded.rows[s]["message"] for s in honest), graded.rows
 
 

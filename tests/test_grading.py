@@ -12,17 +12,25 @@ release, in one kernel per notebook, so that no solution runs twice in a test ru
 
 import nbformat
 import pytest
-from grading import ASSIGNMENTS, ROOT, generate, make_course, notebook_name
+from grading import ASSIGNMENTS, ROOT, make_course, nbgrader, notebook_name
 
 pytestmark = pytest.mark.grading
 
 
-@pytest.fixture(scope="module", params=ASSIGNMENTS)
-def graded(request, tmp_path_factory, small_assets):
-    """``(assignment, course folder, release path)``: the release nbgrader generates in a copy of the course."""
+@pytest.fixture(scope="module")
+def released(tmp_path_factory, small_assets):
+    """The course folder of a copy of the course where one ``nbgrader generate_assignment "*"`` made every
+    assignment's release (one nbgrader start for all of them)."""
+    course = make_course(tmp_path_factory.mktemp("release"))
+    nbgrader(course, "generate_assignment", "*", "--force")
+    return course
+
+
+@pytest.fixture(params=ASSIGNMENTS)
+def graded(request, released):
+    """``(assignment, course folder, release path)``: the release nbgrader generated in the copy of the course."""
     assignment = request.param
-    course = make_course(tmp_path_factory.mktemp(assignment))
-    return assignment, course, generate(course, assignment)
+    return assignment, released, released / "notebooks" / assignment / notebook_name(assignment)
 
 
 def test_release_matches_generator(graded):
