@@ -2,7 +2,9 @@
 
 Run both recipes on the same seeds (the same split, photos and initial weights for both in each seed), take
 the paired differences ``a - b`` (one per seed), and call the lesson *visible* when their mean exceeds twice
-its standard error (SD / sqrt(n)), in the direction the lesson claims (``a`` better). :func:`compare` makes one
+its standard error (SD / sqrt(n)), in the direction the lesson claims (``a`` better). A *two-sided* lesson is a
+question the notebook leaves open (which of two pulls harder here?): it is *shown* when the difference exceeds
+twice its standard error either way, and its verdict names the side ahead. :func:`compare` makes one
 :class:`Comparison`; :func:`table` prints the ledger (``benchmarks/run.py lessons``) and its closing line.
 A notebook prints the same verdict with ``print(ledger.compare(name, a_scores, b_scores))``.
 """
@@ -38,10 +40,11 @@ class Comparison:
     """One lesson: ``a`` compared with ``b`` over seeds, by the paired differences ``a - b``."""
 
     name: str  # the lesson, e.g. "03 two rates vs one"
-    a: str  # what the lesson claims is better
+    a: str  # what the lesson claims is better (a two-sided one: either side)
     b: str
     differences: tuple  # a - b, one per seed
     unit: str = "accuracy"
+    two_sided: bool = False  # a question the notebook leaves open: shown when either side is ahead beyond the noise
 
     @property
     def n(self) -> int:
@@ -65,7 +68,14 @@ class Comparison:
         return visible([-d for d in self.differences])
 
     @property
+    def shown(self) -> bool:
+        """What the ledger counts: ``visible``, or for a two-sided lesson, either side ahead beyond the noise."""
+        return self.visible or (self.two_sided and self.reversed)
+
+    @property
     def verdict(self) -> str:
+        if self.two_sided and self.shown:
+            return f"visible ({self.a if self.visible else self.b} ahead)"
         return "visible" if self.visible else "not visible (reversed)" if self.reversed else "not visible"
 
     def row(self) -> list:
@@ -78,15 +88,17 @@ class Comparison:
                 f"standard error {se:.3f}): {self.verdict}")
 
 
-def compare(name: str, a_scores, b_scores, a: str = "a", b: str = "b", unit: str = "accuracy") -> Comparison:
-    """The :class:`Comparison` of two recipes' scores, paired by seed (``a_scores[i]`` and ``b_scores[i]``)."""
-    return Comparison(name, a, b, tuple(float(d) for d in paired_differences(a_scores, b_scores)), unit)
+def compare(name: str, a_scores, b_scores, a: str = "a", b: str = "b", unit: str = "accuracy",
+            two_sided: bool = False) -> Comparison:
+    """The :class:`Comparison` of two recipes' scores, paired by seed (``a_scores[i]`` and ``b_scores[i]``);
+    ``two_sided``: the lesson asks which is ahead, and claims neither."""
+    return Comparison(name, a, b, tuple(float(d) for d in paired_differences(a_scores, b_scores)), unit, two_sided)
 
 
 def closing_line(comparisons) -> str:
-    """``lessons: N of M visible``."""
+    """``lessons: N of M visible`` (a two-sided lesson counts when either side is ahead: :attr:`Comparison.shown`)."""
     comparisons = list(comparisons)
-    return f"lessons: {sum(c.visible for c in comparisons)} of {len(comparisons)} visible"
+    return f"lessons: {sum(c.shown for c in comparisons)} of {len(comparisons)} visible"
 
 
 HEADERS = ["lesson", "compared", "mean diff", "SD", "seeds", "verdict"]

@@ -55,6 +55,20 @@ def test_the_closing_line_counts_visible_lessons():
     assert headers == ledger.HEADERS and [r[-1] for r in rows] == ["visible", "not visible"]
 
 
+def test_a_two_sided_lesson_is_shown_either_way_and_names_the_side_ahead():
+    ahead, behind, even = [0.6, 0.62, 0.58], [0.3, 0.35, 0.28], [0.5, 0.6, 0.4]
+    b_ahead = ledger.compare("05 q", behind, ahead, "ImageNet", "develop", two_sided=True)
+    assert b_ahead.shown and not b_ahead.visible and b_ahead.reversed
+    assert b_ahead.verdict == "visible (develop ahead)" and str(b_ahead).endswith(": visible (develop ahead)")
+    a_ahead = ledger.compare("05 q", ahead, behind, "ImageNet", "develop", two_sided=True)
+    assert a_ahead.shown and a_ahead.visible and a_ahead.verdict == "visible (ImageNet ahead)"
+    tie = ledger.compare("05 q", even, [0.55, 0.5, 0.45], "ImageNet", "develop", two_sided=True)
+    assert not tie.shown and tie.verdict == "not visible"
+    one_sided = ledger.compare("03 q", behind, ahead)  # the same numbers, a lesson that claims a side
+    assert not one_sided.shown and one_sided.verdict == "not visible (reversed)"
+    assert ledger.closing_line([b_ahead, a_ahead, tie, one_sided]) == "lessons: 2 of 4 visible"
+
+
 def fake_lessons(seeds):
     n = len(seeds)
     return [ledger.compare("one", np.linspace(0.6, 0.7, n), np.full(n, 0.5), "A", "B"),
