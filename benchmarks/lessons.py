@@ -36,6 +36,7 @@ from helpers import data, freezing, ledger, models, prefix, recipes
 # The ledger's design (photos a class, epochs): sizes that every mode's data has; the rest comes from settings.
 FLOWER_SPLIT = (60, 40, 100)  # 03 and 05's pipeline: train, validation (to pick k), held-out test, a class
 FINE_TUNE_UPDATES = 200  # phase 2: Adam updates (batch 32) at FINE_TUNE_RATE, 20 epochs of 300 photos: levelled off
+NOTEBOOK_UPDATES = 15  # 03's own phase 2 in small mode (3 epochs of 5 batches): its two-rate comparison's budget
 DIGIT_SPLIT = (30, 40)  # 03's BatchNorm lesson on digits: train, test a class
 SCRATCH_UPDATES = 300  # a network from scratch: Adam updates (batch 32) after which its held-out curve is flat
 SOURCE_PER_CLASS, FEW, CURVE_TEST = 300, 10, 60  # 05: source photos a type, target photos a type, held out
@@ -111,12 +112,12 @@ def final_pooled(dataset: str) -> np.ndarray:
 
 
 def fine_tuned(dataset, k, head, train, test, seed, rate=freezing.FINE_TUNE_RATE, head_rate=None,
-               batchnorm_frozen=True, val=None):
-    """Held-out accuracy (and validation accuracy) after fine-tuning ``layers[k:]`` from ``head`` for
-    :data:`FINE_TUNE_UPDATES` updates (whatever the size of the training set)."""
+               batchnorm_frozen=True, val=None, updates=FINE_TUNE_UPDATES):
+    """Held-out accuracy (and validation accuracy) after fine-tuning ``layers[k:]`` from ``head`` for about
+    ``updates`` updates (whole epochs, whatever the size of the training set)."""
     x_all, y_all = images(dataset)
     maps = cached(dataset, k)
-    epochs = math.ceil(FINE_TUNE_UPDATES / math.ceil(len(train) / _cfg().batch_size))
+    epochs = math.ceil(updates / math.ceil(len(train) / _cfg().batch_size))
     base = fresh_base(x_all.shape[1])
     helpers.set_seeds(seed)
     model = recipes.rest_with_head(base, k, head, batchnorm_frozen)
@@ -182,7 +183,7 @@ def lesson_fine_tuning(seeds):
     boundaries = freezing.block_boundaries(base_at(x.shape[1])[0])
     at, candidates = boundaries[-3], boundaries[-5:-1]  # the notebook's k; the sweep
     epochs = math.ceil(FINE_TUNE_UPDATES / math.ceil(FLOWER_SPLIT[0] * len(np.unique(y)) / _cfg().batch_size))
-    s = {name: [] for name in ("head", "alone", "top", "best", "one", "two", "high")}
+    s = {name: [] for name in ("head", "alone", "top", "best", "one", "two", "one short", "two short", "high")}
     for seed in seeds:
         train, val, test = recipes.per_class(y, FLOWER_SPLIT, seed)
         head = recipes.probe(features[train], y[train], seed)
@@ -194,12 +195,18 @@ def lesson_fine_tuning(seeds):
         new = new_head(features.shape[1], len(np.unique(y)), seed)  # fine-tuning without phase 1
         s["one"].append(fine_tuned("flowers", at, new, train, test, seed))
         s["two"].append(fine_tuned("flowers", at, new, train, test, seed, head_rate=freezing.HEAD_RATE))
+        for name, head_rate in (("one short", None), ("two short", freezing.HEAD_RATE)):  # 03's own budget
+            s[name].append(fine_tuned("flowers", at, new, train, test, seed, head_rate=head_rate,
+                                      updates=NOTEBOOK_UPDATES))
         s["high"].append(fine_tuned("flowers", at, head, train, test, seed, rate=100 * freezing.FINE_TUNE_RATE))
     RAW.append(("03 fine-tuning", s))
     return [ledger.compare("03 fine-tune top vs head alone", s["top"], s["alone"],
                            f"head + layers[{at}:] at {freezing.FINE_TUNE_RATE:g}", "head alone, same epochs"),
             ledger.compare("03 best k vs no fine-tuning", s["best"], s["head"], "best k (validation)", "phase 1"),
-            ledger.compare("03 two rates vs one (new head)", s["two"], s["one"],
+            ledger.compare(f"03 two rates vs one (new head, {NOTEBOOK_UPDATES} updates)", s["two short"],
+                           s["one short"], f"head {freezing.HEAD_RATE:g}, base {freezing.FINE_TUNE_RATE:g}",
+                           "one rate"),
+            ledger.compare(f"03 two rates vs one (new head, {FINE_TUNE_UPDATES} updates)", s["two"], s["one"],
                            f"head {freezing.HEAD_RATE:g}, base {freezing.FINE_TUNE_RATE:g}", "one rate"),
             ledger.compare("03 course rate vs 100x", s["top"], s["high"], f"{freezing.FINE_TUNE_RATE:g}",
                            f"{100 * freezing.FINE_TUNE_RATE:g}")]
