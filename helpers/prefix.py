@@ -16,7 +16,7 @@ import numpy as np
 
 from . import freezing
 
-__all__ = ["frozen_problems", "prefix_of", "rest_of", "outputs", "classifier", "epoch_order"]
+__all__ = ["frozen_problems", "prefix_of", "rest_of", "outputs", "classifier", "epoch_order", "fresh_start"]
 
 
 def frozen_problems(base, k: int, preprocess=None) -> list[str]:
@@ -113,3 +113,25 @@ def epoch_order(n: int, epochs: int, seed: int) -> np.ndarray:
     trainings fed with ``fit(x[order], y[order], shuffle=False, epochs=1)``."""
     rng = np.random.default_rng(seed)
     return np.concatenate([rng.permutation(n) for _ in range(epochs)])
+
+
+def fresh_start(*optimizers):
+    """A function that puts each of ``optimizers`` back to its state now: step count, moments, learning rate.
+
+    Training one compiled model again from new weights, with its optimizer put back, is the same run as with a
+    new model and a new compile, without tracing ``fit``'s step again (a new compile always does: about a second
+    for the course's small models, more than training them on a few hundred cached maps). Build each optimizer
+    first (``optimizer.build(model.trainable_variables)``), so that its moments exist to be saved.
+    """
+    for optimizer in optimizers:
+        if not optimizer.built:
+            raise ValueError(f"{optimizer.name} is not built yet, so it has no moments to save: call "
+                             "optimizer.build(model.trainable_variables) first")
+    saved = [[np.array(variable.numpy()) for variable in optimizer.variables] for optimizer in optimizers]
+
+    def restart():
+        for optimizer, values in zip(optimizers, saved, strict=True):
+            for variable, value in zip(optimizer.variables, values, strict=True):
+                variable.assign(value)
+
+    return restart

@@ -100,3 +100,34 @@ def test_frozen_problems_names_augmentation_and_trainable_layers(setup):
     assert problems and all("trainable weights" in p for p in problems)
     with pytest.raises(ValueError, match="not a fixed function"):
         prefix.prefix_of(s["base"], late)
+
+
+def test_fresh_start_repeats_a_new_compiles_run_without_a_new_trace(setup, runs):
+    """Training the compiled rest again, its optimizer put back by fresh_start, gives the weights a new compile
+    gives on the same batches; its train function is the same object (no second trace); without the restart
+    the optimizer carries on (its moments and step count) and the weights differ."""
+    s = setup
+    rest, order = s["rest"], runs["order"]
+    rest.compile(optimizer=keras.optimizers.Adam(), loss="sparse_categorical_crossentropy")
+    rest.optimizer.build(rest.trainable_variables)
+    restart = prefix.fresh_start(rest.optimizer)
+    results = []
+    for rate in (RATE / 10, RATE):  # a first run at another rate, so the second starts from a used optimizer
+        s["whole"].set_weights(s["start"])
+        restart()
+        rest.optimizer.learning_rate.assign(rate)
+        helpers.set_seeds(1)
+        rest.fit(runs["cached"][order], s["labels"][order], batch_size=BATCH, epochs=1, shuffle=False, verbose=0)
+        results.append(([w.copy() for w in s["whole"].get_weights()], rest.train_function))
+    (_, first_function), (again, second_function) = results
+    assert second_function is first_function, "fit traced its step again: the compile was not reused"
+    assert gap(again, runs["on_cache"]) < 1e-3 * runs["moved"]
+    s["whole"].set_weights(s["start"])  # the same run without putting the optimizer back
+    helpers.set_seeds(1)
+    rest.fit(runs["cached"][order], s["labels"][order], batch_size=BATCH, epochs=1, shuffle=False, verbose=0)
+    assert gap([w.copy() for w in s["whole"].get_weights()], runs["on_cache"]) > 0.05 * runs["moved"]
+
+
+def test_fresh_start_refuses_an_optimizer_without_its_state():
+    with pytest.raises(ValueError, match="build"):
+        prefix.fresh_start(keras.optimizers.Adam())
