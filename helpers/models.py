@@ -10,6 +10,7 @@ kernel's, ``helpers.settings()``), so a caller with its own settings passes them
 from __future__ import annotations
 
 import json
+import weakref
 from pathlib import Path
 
 from . import config
@@ -136,22 +137,33 @@ def recalibrate_batchnorm(model, images) -> int:
     for layer in norms:
         layer.momentum, layer.trainable = 0.0, True  # a trainable BatchNorm uses batch statistics in training
     try:  # traced, so that each layer's output is freed once used (an eager pass holds them all: 4x the memory)
-        tf.function(lambda batch: model(batch, training=True))(tf.convert_to_tensor(images))
+        if model not in _CALIBRATE:  # traced once per model: the flags above are the same at every call
+            reference = weakref.ref(model)
+            _CALIBRATE[model] = tf.function(lambda batch: reference()(batch, training=True))
+        _CALIBRATE[model](tf.convert_to_tensor(images))
     finally:
         for layer, (momentum, trainable) in zip(norms, saved, strict=True):
             layer.momentum, layer.trainable = momentum, trainable
     return len(norms)
 
 
-def random_base(images, image_size: int | None = None, cfg: config.Settings | None = None):
+_CALIBRATE = weakref.WeakKeyDictionary()  # model -> its traced calibration pass
+
+
+def random_base(images, image_size: int | None = None, cfg: config.Settings | None = None, reuse=None):
     """The mode's base with random weights and BatchNorm statistics recomputed on ``images`` (a fair baseline).
 
     ``images``: photos as float32 in [0, 255] (a batch of 100 or more), preprocessed here with the base's own
     ``preprocess_input``. Random weights come from Keras's initialisers (seed them with ``helpers.set_seeds``).
+    ``reuse``: a base an earlier call returned, at the same size: it gets the new random weights and is returned,
+    so that what Keras traced for it (``predict``, the calibration pass) is not traced again for every draw.
     """
     import numpy as np
 
     base = load_base(image_size, weights=None, cfg=cfg)
+    if reuse is not None:
+        reuse.set_weights(base.get_weights())  # the same draw, in the model already traced
+        base = reuse
     recalibrate_batchnorm(base, base_module(cfg).preprocess_input(np.array(images, dtype="float32")))
     return base
 

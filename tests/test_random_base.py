@@ -46,3 +46,18 @@ def test_the_recalibrated_random_base_is_alive_and_the_plain_one_collapses(photo
     singular = np.linalg.svd(alive - alive.mean(axis=0), compute_uv=False)
     assert np.sum(singular > 1e-3 * singular[0]) >= 10, "the recalibrated features span almost nothing"
     assert spread(dead) < 1e-3 * spread(alive), "the plain random base was expected to be (nearly) dead"
+
+
+def test_a_reused_base_gets_the_same_draw_as_a_new_one(photos):
+    """reuse= puts seed 1's draw (weights and recomputed statistics) into the base of seed 0: the same object,
+    the same outputs as a base made new under seed 1, and different from seed 0's."""
+    helpers.set_seeds(0)
+    reused = models.random_base(photos, SIZE)
+    first = pooled(reused, photos)
+    helpers.set_seeds(1)
+    fresh = pooled(models.random_base(photos, SIZE), photos)
+    helpers.set_seeds(1)
+    assert models.random_base(photos, SIZE, reuse=reused) is reused
+    again = pooled(reused, photos)
+    np.testing.assert_allclose(again, fresh, rtol=1e-5, atol=1e-6 * float(np.abs(fresh).max()))
+    assert np.abs(again - first).max() > 0.1 * float(np.abs(first).max()), "seeds 0 and 1 drew the same base"
